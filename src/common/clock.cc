@@ -14,6 +14,11 @@ class RealClock final : public Clock {
 
 }  // namespace
 
+void Clock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                      TimePoint deadline) {
+  cv.wait_until(lock, deadline);
+}
+
 Clock* Clock::Real() {
   static RealClock* clock = new RealClock();
   return clock;
@@ -45,6 +50,33 @@ void FakeClock::Advance(Duration d) {
   std::lock_guard<std::mutex> l(mu_);
   now_ += d;
   wall_ += std::chrono::duration_cast<WallTime::duration>(d);
+  // Notifying under mu_ keeps each cv alive: a waiter deregisters under mu_.
+  for (std::condition_variable* cv : waiting_) cv->notify_all();
+}
+
+void FakeClock::AdvanceWall(Duration d) {
+  std::lock_guard<std::mutex> l(mu_);
+  wall_ += std::chrono::duration_cast<WallTime::duration>(d);
+}
+
+void FakeClock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                          TimePoint deadline) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (now_ >= deadline) return;
+    waiting_.insert(&cv);
+  }
+  // Advance may run between the check above and the wait below without
+  // holding the caller's mutex; the bounded real wait turns that lost
+  // notification into a short delay instead of a hang.
+  cv.wait_for(lock, std::chrono::milliseconds(5));
+  std::lock_guard<std::mutex> l(mu_);
+  waiting_.erase(waiting_.find(&cv));
+}
+
+size_t FakeClock::waiters() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return waiting_.size();
 }
 
 std::vector<Clock::Duration> FakeClock::sleeps() const {

@@ -4,13 +4,20 @@
 // Now() is monotonic (deadlines, lease expiry, backoff); WallNow() is calendar
 // time (timestamps written to the API server or the database).
 //
+// WaitUntil blocks on a condition variable until it is notified or the
+// clock's Now() reaches a deadline, so a component that waits for "the next
+// timer or a new item" can be driven by FakeClock::Advance in tests.
+//
 // Thread-safety: RealClock is stateless and thread-safe. FakeClock is
 // thread-safe; SleepFor advances the fake time at once and never blocks.
 // Ownership: Clock::Real() is a process-wide singleton, never deleted.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace sg {
@@ -26,6 +33,18 @@ class Clock {
   virtual WallTime WallNow() const = 0;
   virtual void SleepFor(Duration d) = 0;
 
+  // Blocks with `lock` (held on entry and on return) released until `cv` is
+  // notified or Now() >= `deadline`. Spurious returns are allowed: callers
+  // re-check their predicate and the deadline in a loop. The default waits on
+  // the real steady clock, which is what Now() reports for RealClock.
+  virtual void WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                         TimePoint deadline);
+
+  // Blocks until `cv` is notified (or a spurious wakeup): no deadline.
+  static void Wait(std::unique_lock<std::mutex>& lock, std::condition_variable& cv) {
+    cv.wait(lock);
+  }
+
   static Clock* Real();
 };
 
@@ -37,14 +56,28 @@ class FakeClock : public Clock {
   // Advances the fake time by `d` and records the request.
   void SleepFor(Duration d) override;
 
+  // Returns at once if Now() >= deadline; otherwise waits for `cv`, for an
+  // Advance (which notifies every waiting condition variable) or for a short
+  // real-time slice, whichever comes first, so a notification racing the
+  // wait costs milliseconds, never a hang.
+  void WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                 TimePoint deadline) override;
+
+  // Moves both clocks forward and wakes every WaitUntil caller.
   void Advance(Duration d);
+  // Shifts only the calendar clock (simulates skew between machines).
+  void AdvanceWall(Duration d);
   std::vector<Duration> sleeps() const;
+  // Number of threads blocked in WaitUntil right now: tests wait for a
+  // component to park on its timer before advancing time.
+  size_t waiters() const;
 
  private:
   mutable std::mutex mu_;
   TimePoint now_;
   WallTime wall_;
   std::vector<Duration> sleeps_;
+  std::multiset<std::condition_variable*> waiting_;
 };
 
 }  // namespace sg
