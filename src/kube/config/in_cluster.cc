@@ -1,0 +1,1 @@
+#include "kube/config/in_cluster.h"

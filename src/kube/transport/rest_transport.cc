@@ -1,0 +1,1 @@
+#include "kube/transport/rest_transport.h"

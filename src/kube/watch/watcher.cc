@@ -1,0 +1,1 @@
+#include "kube/watch/watcher.h"
