@@ -51,7 +51,7 @@ void FakeClock::Advance(Duration d) {
   now_ += d;
   wall_ += std::chrono::duration_cast<WallTime::duration>(d);
   // Notifying under mu_ keeps each cv alive: a waiter deregisters under mu_.
-  for (std::condition_variable* cv : waiting_) cv->notify_all();
+  for (auto& [cv, deadline] : waiting_) cv->notify_all();
 }
 
 void FakeClock::AdvanceWall(Duration d) {
@@ -64,19 +64,27 @@ void FakeClock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_var
   {
     std::lock_guard<std::mutex> l(mu_);
     if (now_ >= deadline) return;
-    waiting_.insert(&cv);
+    waiting_.emplace(&cv, deadline);
   }
   // Advance may run between the check above and the wait below without
   // holding the caller's mutex; the bounded real wait turns that lost
   // notification into a short delay instead of a hang.
   cv.wait_for(lock, std::chrono::milliseconds(5));
   std::lock_guard<std::mutex> l(mu_);
-  waiting_.erase(waiting_.find(&cv));
+  auto [first, last] = waiting_.equal_range(&cv);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == deadline) {
+      waiting_.erase(it);
+      break;
+    }
+  }
 }
 
 size_t FakeClock::waiters() const {
   std::lock_guard<std::mutex> l(mu_);
-  return waiting_.size();
+  size_t n = 0;
+  for (auto& [cv, deadline] : waiting_) n += deadline > now_ ? 1 : 0;
+  return n;
 }
 
 std::vector<Clock::Duration> FakeClock::sleeps() const {

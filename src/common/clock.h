@@ -16,8 +16,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <map>
 #include <mutex>
-#include <set>
 #include <vector>
 
 namespace sg {
@@ -68,8 +68,10 @@ class FakeClock : public Clock {
   // Shifts only the calendar clock (simulates skew between machines).
   void AdvanceWall(Duration d);
   std::vector<Duration> sleeps() const;
-  // Number of threads blocked in WaitUntil right now: tests wait for a
-  // component to park on its timer before advancing time.
+  // Number of threads blocked in WaitUntil right now on a deadline still in
+  // the future: tests wait for a component to park on its timer before
+  // advancing time (a waiter whose deadline passed no longer counts, even
+  // before its thread has woken up).
   size_t waiters() const;
 
  private:
@@ -77,7 +79,7 @@ class FakeClock : public Clock {
   TimePoint now_;
   WallTime wall_;
   std::vector<Duration> sleeps_;
-  std::multiset<std::condition_variable*> waiting_;
+  std::multimap<std::condition_variable*, TimePoint> waiting_;
 };
 
 }  // namespace sg

@@ -1,0 +1,96 @@
+#include "kube/lease/fake_lease_lock.h"
+
+namespace sg::kube {
+
+std::string FakeLeaseStore::Put(const LeaseRecord& record) {
+  std::lock_guard<std::mutex> l(mu_);
+  lease_ = ObservedLease{record, std::to_string(next_rv_++)};
+  ++writes_;
+  return lease_->resource_version;
+}
+
+std::optional<ObservedLease> FakeLeaseStore::Peek() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return lease_;
+}
+
+int FakeLeaseStore::writes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return writes_;
+}
+
+Status FakeLeaseLock::Gate(Clock::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++calls_;
+  last_timeout_ = timeout;
+  if (!faults_.empty()) {
+    Status s = faults_.front();
+    faults_.pop_front();
+    return s;
+  }
+  if (!hung_) return OkStatus();
+  Clock* clock = store_->clock();
+  const auto deadline = clock->Now() + timeout;
+  ++hanging_;
+  while (hung_ && clock->Now() < deadline) clock->WaitUntil(lock, cv_, deadline);
+  --hanging_;
+  if (hung_) return TimeoutError("fake lease " + name_ + ": request timed out");
+  return OkStatus();
+}
+
+StatusOr<ObservedLease> FakeLeaseLock::Get(Clock::Duration timeout) {
+  SG_RETURN_IF_ERROR(Gate(timeout));
+  std::lock_guard<std::mutex> l(store_->mu_);
+  if (!store_->lease_) return NotFoundError("lease " + name_ + " not found");
+  return *store_->lease_;
+}
+
+StatusOr<ObservedLease> FakeLeaseLock::Create(const LeaseRecord& record, Clock::Duration timeout) {
+  SG_RETURN_IF_ERROR(Gate(timeout));
+  std::lock_guard<std::mutex> l(store_->mu_);
+  if (store_->lease_) return AlreadyExistsError("lease " + name_ + " already exists");
+  store_->lease_ = ObservedLease{record, std::to_string(store_->next_rv_++)};
+  ++store_->writes_;
+  return *store_->lease_;
+}
+
+StatusOr<ObservedLease> FakeLeaseLock::Update(const std::string& resource_version,
+                                              const LeaseRecord& record, Clock::Duration timeout) {
+  SG_RETURN_IF_ERROR(Gate(timeout));
+  std::lock_guard<std::mutex> l(store_->mu_);
+  if (!store_->lease_) return NotFoundError("lease " + name_ + " not found");
+  if (store_->lease_->resource_version != resource_version) {
+    return ConflictError("lease " + name_ + ": the object has been modified");
+  }
+  store_->lease_ = ObservedLease{record, std::to_string(store_->next_rv_++)};
+  ++store_->writes_;
+  return *store_->lease_;
+}
+
+void FakeLeaseLock::FailNext(Status status) {
+  std::lock_guard<std::mutex> l(mu_);
+  faults_.push_back(std::move(status));
+}
+
+void FakeLeaseLock::SetHung(bool hung) {
+  std::lock_guard<std::mutex> l(mu_);
+  hung_ = hung;
+  cv_.notify_all();
+}
+
+int FakeLeaseLock::calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return calls_;
+}
+
+int FakeLeaseLock::hanging() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return hanging_;
+}
+
+Clock::Duration FakeLeaseLock::last_timeout() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return last_timeout_;
+}
+
+}  // namespace sg::kube
