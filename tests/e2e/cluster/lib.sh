@@ -1,0 +1,82 @@
+# Shared helpers for the e2e cluster checks (sourced). Each check runs against
+# the local cluster scripts/cluster.sh brought up (scripts/test-prepare.sh
+# does that for ctest) in a namespace of its own, deleted on exit.
+set -euo pipefail
+SG_ROOT=${SG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+ROOT=$SG_ROOT
+source "$SG_ROOT/scripts/cluster-env.sh"
+eval "$(bash "$SG_ROOT/scripts/cluster.sh" env)"
+export KUBECONFIG
+KUBECTL_BIN="$CLUSTER_BIN/kubectl"
+k() { "$KUBECTL_BIN" "$@"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "PASS: $*"; }
+
+k get --raw /readyz >/dev/null 2>&1 || fail "local cluster is not up: run scripts/test-prepare.sh (or scripts/cluster.sh up)"
+
+CLEANUPS=()
+on_exit() {
+  local rc=$? i
+  if ((rc != 0)) && [[ -n ${NS:-} ]]; then
+    echo "--- diagnostics for namespace $NS" >&2
+    k -n "$NS" get all,events -o wide >&2 2>&1 || true
+    k -n "$NS" get pods -o yaml 2>&1 | grep -A30 -E '^    (containerStatuses|initContainerStatuses):' >&2 || true
+  fi
+  for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[i]}" || true; done
+  exit $rc
+}
+trap on_exit EXIT
+
+# new_namespace <prefix>: a fresh namespace in $NS, deleted on exit.
+new_namespace() {
+  NS="$1-$(date +%s)-$RANDOM"
+  k create namespace "$NS" >/dev/null
+  CLEANUPS+=("k delete namespace $NS --wait=false >/dev/null 2>&1")
+  # The ServiceAccount controller creates "default" asynchronously.
+  wait_for 60 "default ServiceAccount in $NS" k -n "$NS" get serviceaccount default
+}
+
+# wait_for <seconds> <what> <command...>: poll until success or deadline.
+wait_for() {
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || fail "timed out after ${deadline}s waiting for $what"
+    sleep 0.5
+  done
+}
+
+# pod_field <pod> <jsonpath>
+pod_field() { k -n "$NS" get pod "$1" -o "jsonpath=$2"; }
+
+pod_terminal() {
+  local p
+  p=$(pod_field "$1" '{.status.phase}')
+  [[ $p == Succeeded || $p == Failed ]]
+}
+
+# job_pod <job>: name of the (single) pod of a Job.
+job_pod() { k -n "$NS" get pods -l "batch.kubernetes.io/job-name=$1" -o 'jsonpath={.items[0].metadata.name}'; }
+
+# start_postgres: a throwaway PostgreSQL on a free loopback port, trust auth
+# for 127.0.0.1; sets PG_PORT, stopped and removed on exit.
+start_postgres() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  [[ -x $bin/initdb ]] || fail "PostgreSQL server binaries not found (scripts/setup.sh installs them)"
+  PG_DIR=$(mktemp -d /tmp/sg-e2e-pg.XXXXXX)
+  local as=()
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$PG_DIR"
+    as=(runuser -u postgres --)
+  fi
+  PG_PORT=25432
+  while (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do PG_PORT=$((PG_PORT + 1)); done
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >"$PG_DIR/initdb.log" 2>&1 ||
+    { cat "$PG_DIR/initdb.log" >&2; fail "initdb"; }
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null ||
+    { cat "$PG_DIR/server.log" >&2; fail "postgres did not start"; }
+  CLEANUPS+=("${as[*]} $bin/pg_ctl -D $PG_DIR/data -m immediate stop >/dev/null 2>&1; rm -rf $PG_DIR")
+  PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -A -t -v ON_ERROR_STOP=1)
+}
