@@ -85,7 +85,7 @@ spec:
   - name: settings
     configMap:
       name: settings
-      items: [{key: config.yaml, path: app.yaml, mode: 0440}]
+      items: [{key: config.yaml, path: app.yaml, mode: 0444}]
   - name: creds
     secret: {secretName: creds}
   - name: podinfo
@@ -106,7 +106,7 @@ expect 'message=hello world $(GREETING)'
 expect 'password=s3cr3t user=admin'
 expect 'color=blue cm_size=large missing=unset'
 expect "pod=envpod ns_ok=yes node=$(pod_field envpod '{.spec.nodeName}') ip=$(pod_field envpod '{.status.podIP}')"
-expect 'cfg=answer: 42 mode=440'
+expect 'cfg=answer: 42 mode=444'
 expect 'secret=s3cr3t'
 expect 'labels=app="envpod",tier="test", color=blue'
 expect 'order=12'
