@@ -1,11 +1,27 @@
-// schemagate: the single binary; subcommands register themselves here.
+// schemagate: the single binary. Each subcommand lives in its own file and
+// registers itself on the CLI11 app here.
 #include <CLI/CLI.hpp>
 #include <iostream>
+
+#include "cmd/migrate_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"schemagate: schema migrations as Kubernetes resources"};
   app.set_version_flag("--version", SCHEMAGATE_VERSION);
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  sg::cmd::MigrateCommand migrate(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;  // usage error, as documented for every subcommand
+  }
+  if (migrate.selected()) return migrate.Run();
+  return 2;
 }

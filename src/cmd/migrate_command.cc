@@ -1,0 +1,330 @@
+#include "cmd/migrate_command.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "common/clock.h"
+#include "common/duration.h"
+#include "migrate/conninfo.h"
+#include "migrate/pg_store.h"
+#include "migrate/report.h"
+#include "migrate/runner.h"
+#include "migrate/source.h"
+
+namespace sg::cmd {
+
+using migrate::ExitCode;
+using migrate::Json;
+
+struct MigrateCommand::Flags {
+  CLI::App* migrate = nullptr;
+  CLI::App *up = nullptr, *down = nullptr, *status = nullptr, *validate = nullptr,
+           *plan = nullptr, *baseline = nullptr, *repair = nullptr, *create = nullptr;
+
+  std::string dir = "./migrations";
+  std::string database_url;
+  std::string output = "text";
+  std::string identity;
+  std::string schema = "public";
+  std::string table = "schemagate_migrations";
+  std::string lock_timeout = "5s";
+  std::string statement_timeout = "0";
+  std::string lock_wait = "2m";
+  std::string lock = "advisory";
+  int lock_retries = 5;
+  bool allow_out_of_order = false;
+  int64_t fence_token = 0;
+  std::string termination_log;
+
+  int64_t target = -1;
+  int64_t down_to = -1;
+  int down_steps = 0;
+  int64_t baseline_version = 0;
+  std::string new_name;
+};
+
+namespace {
+
+std::string DefaultIdentity() {
+  const char* pod = std::getenv("POD_NAME");
+  std::string who;
+  if (pod && *pod) {
+    who = pod;
+  } else {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    who = host;
+  }
+  return who + ":" + std::to_string(getpid());
+}
+
+// Turns a free-form name into the file name part: lower case, [a-z0-9_].
+std::string Slug(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) {
+      out.push_back(static_cast<char>(std::tolower(u)));
+    } else if (!out.empty() && out.back() != '_') {
+      out.push_back('_');
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
+  Flags& f = *flags_;
+  f.migrate = app.add_subcommand("migrate", "Apply and inspect PostgreSQL schema migrations");
+  f.migrate->require_subcommand(1);
+  CLI::App* m = f.migrate;
+  m->add_option("--dir", f.dir, "Directory of <version>_<name>.up.sql/.down.sql files")
+      ->capture_default_str();
+  m->add_option("--database-url", f.database_url,
+                "libpq URL or keyword string (default: $DATABASE_URL)")
+      ->envname("DATABASE_URL");
+  m->add_option("--output,-o", f.output, "text or json (one JSON document on stdout)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  m->add_option("--identity", f.identity, "Who applies (recorded per version; default: $POD_NAME or host, and pid)");
+  m->add_option("--schema", f.schema, "Schema of the tracking table")->capture_default_str();
+  m->add_option("--table", f.table, "Name of the tracking table")->capture_default_str();
+  m->add_option("--lock-timeout", f.lock_timeout,
+                "lock_timeout per migration (SET LOCAL); 0 disables")
+      ->capture_default_str();
+  m->add_option("--statement-timeout", f.statement_timeout,
+                "statement_timeout per migration; 0 (default) means none");
+  m->add_option("--lock-retries", f.lock_retries,
+                "Retries after a lock timeout (SQLSTATE 55P03) or deadlock")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  m->add_option("--lock", f.lock,
+                "advisory: poll a session advisory lock; none: the caller serialises runs "
+                "(the operator's Lease)")
+      ->check(CLI::IsMember({"advisory", "none"}))
+      ->capture_default_str();
+  m->add_option("--lock-wait", f.lock_wait, "How long to poll for the runner lock")
+      ->capture_default_str();
+  m->add_flag("--allow-out-of-order", f.allow_out_of_order,
+              "Apply pending versions older than the newest applied one");
+  m->add_option("--fence-token", f.fence_token,
+                "Refuse to apply anything once a higher token is recorded (given by the operator)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  m->add_option("--termination-log", f.termination_log,
+                "Also write the compact JSON result here (a Kubernetes terminationMessagePath)");
+  m->fallthrough();
+
+  f.up = m->add_subcommand("up", "Apply pending migrations");
+  f.up->add_option("--target", f.target, "Stop at this version (default: the newest)");
+  f.down = m->add_subcommand("down", "Revert applied migrations with their .down.sql files");
+  auto* to = f.down->add_option("--to", f.down_to, "Revert until this version is the newest applied");
+  auto* steps = f.down->add_option("--steps", f.down_steps, "Revert this many versions");
+  to->excludes(steps);
+  f.status = m->add_subcommand("status", "Show applied, pending, failed and drifted versions");
+  f.validate = m->add_subcommand(
+      "validate", "Check the files, and (with a database URL) drift against the database");
+  f.plan = m->add_subcommand("plan", "Dry run: print what `up` would apply; writes nothing");
+  f.plan->add_option("--target", f.target, "Stop at this version (default: the newest)");
+  f.baseline = m->add_subcommand(
+      "baseline", "Adopt an existing database: record versions up to V as applied");
+  f.baseline->add_option("version", f.baseline_version, "The version the database is already at")
+      ->required();
+  f.repair = m->add_subcommand(
+      "repair", "Clear failed or interrupted records after the database was fixed by hand");
+  f.create = m->add_subcommand("new", "Create a new <timestamp>_<name>.up.sql/.down.sql pair");
+  f.create->add_option("name", f.new_name, "What the migration does, e.g. add_users")->required();
+  for (CLI::App* verb : {f.up, f.down, f.status, f.validate, f.plan, f.baseline, f.repair, f.create}) {
+    verb->fallthrough();
+  }
+}
+
+MigrateCommand::~MigrateCommand() = default;
+
+bool MigrateCommand::selected() const { return flags_->migrate->parsed(); }
+
+namespace {
+
+int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) {
+  std::string name = Slug(raw_name);
+  auto emit_error = [&](const std::string& message) {
+    if (json) {
+      Json r = {{"command", "new"}, {"ok", false}, {"exit_code", 2},
+                {"error", {{"reason", "InvalidInput"}, {"message", message}}}};
+      std::cout << r.dump() << "\n";
+    } else {
+      std::cerr << "schemagate migrate new: " << message << "\n";
+    }
+    return static_cast<int>(ExitCode::kUsage);
+  };
+  if (name.empty()) return emit_error("name \"" + raw_name + "\" has no letters or digits");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return emit_error("cannot create " + dir + ": " + ec.message());
+  // Existing versions (well-formed names only; malformed ones are validate's job).
+  int64_t newest = 0;
+  std::set<int64_t> taken;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (auto parsed = migrate::ParseFileName(e.path().filename().string())) {
+      taken.insert(parsed->version);
+      newest = std::max(newest, parsed->version);
+    }
+  }
+  if (ec) return emit_error("cannot read " + dir + ": " + ec.message());
+  std::time_t now = std::chrono::system_clock::to_time_t(Clock::Real()->WallNow());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+  int64_t version = std::stoll(stamp);
+  // Never collide, and always sort after what exists.
+  if (version <= newest) version = newest + 1;
+  while (taken.count(version)) ++version;
+  std::string base = dir + "/" + std::to_string(version) + "_" + name;
+  for (const char* suffix : {".up.sql", ".down.sql"}) {
+    std::string path = base + suffix;
+    std::ofstream out(path, std::ios::out | std::ios::trunc);
+    out << "-- " << name << (std::string(suffix) == ".up.sql" ? " (up)" : " (down: reverts up)")
+        << "\n";
+    if (!out) return emit_error("cannot write " + path);
+  }
+  if (json) {
+    Json r = {{"command", "new"}, {"ok", true}, {"exit_code", 0}, {"version", version},
+              {"files", {base + ".up.sql", base + ".down.sql"}}};
+    std::cout << r.dump() << "\n";
+  } else {
+    std::cout << base << ".up.sql\n" << base << ".down.sql\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int MigrateCommand::Run() {
+  Flags& f = *flags_;
+  const bool json = f.output == "json";
+  std::string command;
+  for (auto* verb : {f.up, f.down, f.status, f.validate, f.plan, f.baseline, f.repair, f.create}) {
+    if (verb->parsed()) command = verb->get_name();
+  }
+
+  auto emit = [&](migrate::Outcome out) {
+    if (json) {
+      std::cout << out.report.dump() << "\n";
+    } else {
+      std::string text = migrate::HumanReport(out.report);
+      (out.code == ExitCode::kOk ? std::cout : std::cerr) << text;
+    }
+    if (!f.termination_log.empty()) {
+      std::ofstream tl(f.termination_log, std::ios::out | std::ios::trunc);
+      tl << migrate::CompactReport(out.report);
+    }
+    return static_cast<int>(out.code);
+  };
+  auto fail = [&](ExitCode code, const std::string& message, const std::string& reason = "") {
+    migrate::Outcome out;
+    out.code = code;
+    out.report = {{"command", command},
+                  {"ok", false},
+                  {"exit_code", static_cast<int>(code)},
+                  {"error",
+                   {{"reason", reason.empty() ? std::string(migrate::DefaultReason(code)) : reason},
+                    {"message", message}}}};
+    return emit(std::move(out));
+  };
+
+  if (f.create->parsed()) return CreateFiles(f.dir, f.new_name, json);
+
+  migrate::RunnerOptions options;
+  auto duration = [&](const std::string& flag, const std::string& text,
+                      std::optional<std::chrono::milliseconds>* out) -> bool {
+    auto d = ParseDuration(text);
+    if (!d.ok()) {
+      fail(ExitCode::kUsage, flag + ": " + d.status().message());
+      return false;
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+    *out = ms.count() == 0 ? std::nullopt : std::optional(ms);
+    return true;
+  };
+  if (!duration("--lock-timeout", f.lock_timeout, &options.lock_timeout)) return 2;
+  if (!duration("--statement-timeout", f.statement_timeout, &options.statement_timeout)) return 2;
+  std::optional<std::chrono::milliseconds> lock_wait;
+  if (!duration("--lock-wait", f.lock_wait, &lock_wait)) return 2;
+  options.lock_wait = lock_wait.value_or(std::chrono::milliseconds(0));
+  options.lock_retries = f.lock_retries;
+  options.lock = f.lock == "none" ? migrate::LockMode::kNone : migrate::LockMode::kAdvisory;
+  options.allow_out_of_order = f.allow_out_of_order;
+  options.fence_token = f.fence_token;
+
+  auto source = migrate::LoadSource(f.dir);
+  if (!source.ok()) {
+    return fail(ExitCode::kUsage, source.status().message(), "InvalidSource");
+  }
+
+  if (f.validate->parsed() && f.database_url.empty()) {
+    migrate::Outcome out;
+    out.report = {{"command", "validate"},
+                  {"ok", true},
+                  {"exit_code", 0},
+                  {"migrations", source->migrations.size()},
+                  {"latest_version", source->Latest()}};
+    if (!json) {
+      std::cout << source->migrations.size() << " migration(s) in " << f.dir
+                << " are well-formed (latest " << source->Latest()
+                << "); pass --database-url to check drift\n";
+      return 0;
+    }
+    return emit(std::move(out));
+  }
+
+  auto conn = migrate::ConnInfo::Parse(f.database_url);
+  if (!conn.ok()) return fail(ExitCode::kUsage, conn.status().message(), "InvalidDatabaseURL");
+
+  migrate::PgStoreOptions store_options;
+  store_options.schema = f.schema;
+  store_options.table = f.table;
+  store_options.identity = f.identity.empty() ? DefaultIdentity() : f.identity;
+  store_options.runner_version = SCHEMAGATE_VERSION;
+  store_options.read_only = f.plan->parsed() || f.status->parsed() || f.validate->parsed();
+  auto store = migrate::PgStore::Connect(*conn, store_options);
+  if (!store.ok()) {
+    ExitCode code = store.status().code() == Code::kUnavailable ? ExitCode::kConnect
+                                                                 : ExitCode::kUsage;
+    return fail(code, store.status().message());
+  }
+
+  auto progress = [&](const std::string& line) { std::cerr << "schemagate: " << line << "\n"; };
+  migrate::Runner runner(store->get(), Clock::Real(), options, progress);
+  auto target = f.target >= 0 ? std::optional<int64_t>(f.target) : std::nullopt;
+  migrate::Outcome out;
+  if (f.up->parsed()) {
+    out = runner.Up(*source, target);
+  } else if (f.down->parsed()) {
+    out = runner.Down(*source, f.down_to >= 0 ? std::optional<int64_t>(f.down_to) : std::nullopt,
+                      f.down_steps > 0 ? std::optional<int>(f.down_steps) : std::nullopt);
+  } else if (f.status->parsed()) {
+    out = runner.Status(*source);
+  } else if (f.validate->parsed()) {
+    out = runner.Validate(*source);
+  } else if (f.plan->parsed()) {
+    out = runner.Plan(*source, target);
+  } else if (f.baseline->parsed()) {
+    out = runner.Baseline(*source, f.baseline_version);
+  } else {
+    out = runner.Repair();
+  }
+  out.report["database"] = conn->display();
+  return emit(std::move(out));
+}
+
+}  // namespace sg::cmd

@@ -1,0 +1,36 @@
+// ConnInfo: a PostgreSQL connection string (libpq URL or keyword/value form)
+// checked up front, with what is needed to keep its password out of every
+// message: a redacted display form and a Redact() for third-party text.
+//
+// Thread-safety: immutable after Parse.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace sg::migrate {
+
+class ConnInfo {
+ public:
+  // kInvalid (never echoing the input) when libpq cannot parse `conninfo`.
+  static StatusOr<ConnInfo> Parse(std::string conninfo);
+
+  const std::string& conninfo() const { return conninfo_; }
+  // "user@host:port/dbname": safe to print.
+  const std::string& display() const { return display_; }
+  // `text` with the password and any URL userinfo password replaced by "***".
+  std::string Redact(std::string_view text) const;
+
+ private:
+  std::string conninfo_;
+  std::string password_;
+  std::string display_;
+};
+
+// Redacts "scheme://user:password@" userinfo in free text (for messages that
+// may quote a connection string nobody parsed).
+std::string RedactUrlPasswords(std::string_view text);
+
+}  // namespace sg::migrate

@@ -1,0 +1,255 @@
+#include "migrate/sql_splitter.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sg::migrate {
+namespace {
+
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+bool IsIdentChar(char c) {
+  return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$';
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// True when the statement holds something other than white space and comments.
+bool HasCode(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
+      size_t nl = text.find('\n', i);
+      i = nl == std::string_view::npos ? text.size() : nl + 1;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      int depth = 0;
+      while (i < text.size()) {
+        if (text.compare(i, 2, "/*") == 0) {
+          ++depth;
+          i += 2;
+        } else if (text.compare(i, 2, "*/") == 0) {
+          i += 2;
+          if (--depth == 0) break;
+        } else {
+          ++i;
+        }
+      }
+    } else {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+class Splitter {
+ public:
+  explicit Splitter(std::string_view sql) : sql_(sql) {}
+
+  StatusOr<std::vector<Statement>> Run() {
+    while (pos_ < sql_.size()) {
+      char c = sql_[pos_];
+      char next = pos_ + 1 < sql_.size() ? sql_[pos_ + 1] : '\0';
+      if (c == '\n') {
+        ++line_;
+        ++pos_;
+      } else if (c == '-' && next == '-') {
+        while (pos_ < sql_.size() && sql_[pos_] != '\n') ++pos_;
+      } else if (c == '/' && next == '*') {
+        SG_RETURN_IF_ERROR(SkipBlockComment());
+      } else if (c == '\'') {
+        bool backslash = pos_ > 0 && (sql_[pos_ - 1] == 'E' || sql_[pos_ - 1] == 'e') &&
+                         (pos_ < 2 || !IsIdentChar(sql_[pos_ - 2]));
+        SG_RETURN_IF_ERROR(SkipQuoted('\'', backslash, "string literal"));
+      } else if (c == '"') {
+        SG_RETURN_IF_ERROR(SkipQuoted('"', false, "quoted identifier"));
+      } else if (c == '$' && (pos_ == 0 || !IsIdentChar(sql_[pos_ - 1])) && TryDollarQuote()) {
+        SG_RETURN_IF_ERROR(SkipDollarQuoted());
+      } else if (IsIdentStart(c)) {
+        Word();
+      } else if (c == ';' && atomic_depth_ == 0) {
+        Emit(pos_);
+        ++pos_;
+        start_ = pos_;
+        start_line_ = line_;
+        first_word_.clear();
+      } else {
+        ++pos_;
+      }
+    }
+    Emit(sql_.size());
+    return std::move(out_);
+  }
+
+ private:
+  void Emit(size_t end) {
+    std::string_view raw = sql_.substr(start_, end - start_);
+    if (!HasCode(raw)) return;
+    // Report the line of the first non-blank character.
+    int line = start_line_;
+    size_t i = 0;
+    while (i < raw.size() && std::isspace(static_cast<unsigned char>(raw[i]))) {
+      if (raw[i] == '\n') ++line;
+      ++i;
+    }
+    out_.push_back(Statement{std::string(Trim(raw)), line});
+  }
+
+  // Tracks BEGIN ATOMIC ... END bodies the way psql's lexer does: only inside
+  // a statement that starts with CREATE.
+  void Word() {
+    size_t b = pos_;
+    while (pos_ < sql_.size() && IsIdentChar(sql_[pos_])) ++pos_;
+    std::string w = Lower(sql_.substr(b, pos_ - b));
+    if (first_word_.empty()) first_word_ = w;
+    if (first_word_ != "create") return;
+    if (w == "begin") {
+      ++atomic_depth_;
+    } else if (w == "case" && atomic_depth_ > 0) {
+      ++atomic_depth_;
+    } else if (w == "end" && atomic_depth_ > 0) {
+      --atomic_depth_;
+    }
+  }
+
+  Status SkipBlockComment() {
+    int open_line = line_;
+    int depth = 0;
+    while (pos_ < sql_.size()) {
+      if (sql_.compare(pos_, 2, "/*") == 0) {
+        ++depth;
+        pos_ += 2;
+      } else if (sql_.compare(pos_, 2, "*/") == 0) {
+        pos_ += 2;
+        if (--depth == 0) return OkStatus();
+      } else {
+        if (sql_[pos_] == '\n') ++line_;
+        ++pos_;
+      }
+    }
+    return InvalidError("unterminated /* comment */ opened at line " + std::to_string(open_line));
+  }
+
+  Status SkipQuoted(char quote, bool backslash_escapes, const char* what) {
+    int open_line = line_;
+    ++pos_;
+    while (pos_ < sql_.size()) {
+      char c = sql_[pos_];
+      if (c == '\n') ++line_;
+      if (backslash_escapes && c == '\\') {
+        pos_ += 2;
+        continue;
+      }
+      if (c == quote) {
+        if (pos_ + 1 < sql_.size() && sql_[pos_ + 1] == quote) {
+          pos_ += 2;
+          continue;
+        }
+        ++pos_;
+        return OkStatus();
+      }
+      ++pos_;
+    }
+    return InvalidError(std::string("unterminated ") + what + " opened at line " +
+                        std::to_string(open_line));
+  }
+
+  // At a '$': is this the opening of a dollar quote? Sets tag_ if so.
+  bool TryDollarQuote() {
+    size_t i = pos_ + 1;
+    if (i < sql_.size() && sql_[i] == '$') {
+      tag_ = "$$";
+      return true;
+    }
+    if (i >= sql_.size() || !IsIdentStart(sql_[i])) return false;
+    while (i < sql_.size() && IsIdentChar(sql_[i]) && sql_[i] != '$') ++i;
+    if (i >= sql_.size() || sql_[i] != '$') return false;
+    tag_ = std::string(sql_.substr(pos_, i - pos_ + 1));
+    return true;
+  }
+
+  Status SkipDollarQuoted() {
+    int open_line = line_;
+    size_t body = pos_ + tag_.size();
+    size_t close = sql_.find(tag_, body);
+    if (close == std::string_view::npos) {
+      return InvalidError("unterminated dollar-quoted string " + tag_ + " opened at line " +
+                          std::to_string(open_line));
+    }
+    line_ += static_cast<int>(std::count(sql_.begin() + pos_, sql_.begin() + close, '\n'));
+    pos_ = close + tag_.size();
+    return OkStatus();
+  }
+
+  std::string_view sql_;
+  size_t pos_ = 0;
+  size_t start_ = 0;
+  int line_ = 1;
+  int start_line_ = 1;
+  int atomic_depth_ = 0;
+  std::string first_word_;
+  std::string tag_;
+  std::vector<Statement> out_;
+};
+
+// The statement's first words, lower-cased, comments skipped.
+std::vector<std::string> LeadingWords(std::string_view text, size_t n) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size() && words.size() < n) {
+    char c = text[i];
+    if (text.compare(i, 2, "--") == 0) {
+      size_t nl = text.find('\n', i);
+      i = nl == std::string_view::npos ? text.size() : nl + 1;
+    } else if (text.compare(i, 2, "/*") == 0) {
+      size_t close = text.find("*/", i + 2);
+      i = close == std::string_view::npos ? text.size() : close + 2;
+    } else if (IsIdentStart(c)) {
+      size_t b = i;
+      while (i < text.size() && IsIdentChar(text[i])) ++i;
+      words.push_back(Lower(text.substr(b, i - b)));
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return words;
+}
+
+}  // namespace
+
+StatusOr<std::vector<Statement>> SplitStatements(std::string_view sql) {
+  return Splitter(sql).Run();
+}
+
+bool IsTransactionControl(const Statement& statement) {
+  auto words = LeadingWords(statement.text, 2);
+  if (words.empty()) return false;
+  const std::string& w = words[0];
+  // ROLLBACK TO SAVEPOINT stays inside the runner's transaction: harmless.
+  if (w == "rollback" && words.size() > 1 && words[1] == "to") return false;
+  if (w == "begin" || w == "commit" || w == "rollback" || w == "abort" || w == "end") {
+    // "BEGIN ATOMIC" never starts a statement; "END IF" etc. only occur in bodies.
+    return true;
+  }
+  if (w == "start" && words.size() > 1 && words[1] == "transaction") return true;
+  return false;
+}
+
+}  // namespace sg::migrate

@@ -1,0 +1,36 @@
+// Splits a PostgreSQL script into statements the way psql does, so each can be
+// sent on its own (a failure then names the exact statement and line, and
+// statements that refuse to run in a transaction block, like CREATE INDEX
+// CONCURRENTLY, can run outside one).
+//
+// Understands: '-- line' and nested '/* block */' comments, 'strings' with ''
+// escapes, E'strings' with backslash escapes, "quoted identifiers", dollar
+// quotes ($$ ... $$, $tag$ ... $tag$), and SQL-standard bodies
+// (CREATE FUNCTION ... BEGIN ATOMIC ... END) whose semicolons do not end the
+// statement. psql backslash meta-commands are not supported.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sg::migrate {
+
+struct Statement {
+  std::string text;  // without the terminating ';', trimmed; comments kept
+  int line = 1;      // 1-based line where the statement starts
+};
+
+// Fails (kInvalid) only on an unterminated string, identifier, dollar quote or
+// block comment; the message gives the line where it opened.
+StatusOr<std::vector<Statement>> SplitStatements(std::string_view sql);
+
+// True for BEGIN / START TRANSACTION / COMMIT / END / ROLLBACK / ABORT and
+// friends: statements that would break the runner's own transaction.
+bool IsTransactionControl(const Statement& statement);
+
+}  // namespace sg::migrate
