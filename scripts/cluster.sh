@@ -72,15 +72,29 @@ cert() {  # cert <name> <subject> [san]: key + cert signed by the local CA
 }
 
 kubeconfig() {  # kubeconfig <file> <cert name> <user>
-  local f=$1 c=$2 u=$3 k="$CLUSTER_BIN/kubectl"
+  local f=$1 c=$2 u=$3
   [[ -s $f ]] && return 0
-  $k config set-cluster local --server="https://127.0.0.1:$API_PORT" --certificate-authority="$PKI/ca.crt" \
-    --embed-certs=true --kubeconfig="$f" >/dev/null
-  $k config set-credentials "$u" --client-certificate="$PKI/$c.crt" --client-key="$PKI/$c.key" \
-    --embed-certs=true --kubeconfig="$f" >/dev/null
-  $k config set-context local --cluster=local --user="$u" --kubeconfig="$f" >/dev/null
-  $k config use-context local --kubeconfig="$f" >/dev/null
-  chmod 600 "$f"
+  (
+    umask 077
+    cat >"$f" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    certificate-authority-data: $(base64 -w0 <"$PKI/ca.crt")
+users:
+- name: $u
+  user:
+    client-certificate-data: $(base64 -w0 <"$PKI/$c.crt")
+    client-key-data: $(base64 -w0 <"$PKI/$c.key")
+contexts:
+- name: local
+  context: {cluster: local, user: $u}
+current-context: local
+YAML
+  )
 }
 
 pki() {
