@@ -151,11 +151,11 @@ args_for() {
     kube-controller-manager) echo --kubeconfig "$RUN/controller-manager.kubeconfig" \
         --authentication-kubeconfig "$RUN/controller-manager.kubeconfig" \
         --authorization-kubeconfig "$RUN/controller-manager.kubeconfig" \
-        --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --controllers '*' \
+        --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --controllers * \
         --use-service-account-credentials=true --root-ca-file "$PKI/ca.crt" \
         --service-account-private-key-file "$PKI/sa.key" \
         --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
-        --service-cluster-ip-range 10.0.0.0/24 --profiling=false ;;
+        --service-cluster-ip-range 10.0.0.0/24 --flex-volume-plugin-dir "$RUN/flexvolume" --profiling=false ;;
     kube-scheduler) echo --kubeconfig "$RUN/scheduler.kubeconfig" \
         --authentication-kubeconfig "$RUN/scheduler.kubeconfig" \
         --authorization-kubeconfig "$RUN/scheduler.kubeconfig" \
@@ -171,8 +171,12 @@ start() {
     return 0
   fi
   mkdir -p "$LOGS" "$PIDS"
-  # shellcheck disable=SC2046 # the arguments are word-split on purpose (no spaces in paths)
-  setsid "$CLUSTER_BIN/$name" $(args_for "$name") >>"$LOGS/$name.log" 2>&1 </dev/null &
+  local args
+  # Split on whitespace (no spaces in these paths) without globbing ('*').
+  set -f
+  read -r -a args <<<"$(args_for "$name")"
+  set +f
+  setsid "$CLUSTER_BIN/$name" "${args[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
   log "started $name (pid $!)"
 }
