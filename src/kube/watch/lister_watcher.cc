@@ -19,35 +19,34 @@ class ClientWatchStream final : public WatchStream {
 
   ClientWatchStream(Client* client, Gvr gvr, std::string ns, ListOptions options,
                     const Cancellation& outer)
-      : outer_reg_(outer, [this] { inner_.Cancel(); }),
-        wake_reg_(inner_, [this] {
+      : outer_reg_(outer, [this] { inner_.Cancel(); }), wake_reg_(inner_, [this] {
           std::lock_guard<std::mutex> l(mu_);
           cv_.notify_all();
         }) {
-    thread_ = std::thread([this, client, gvr = std::move(gvr), ns = std::move(ns),
-                           options = std::move(options)] {
-      StreamParser parser;
-      std::vector<WatchEvent> events;
-      Status s = client->WatchRaw(
-          gvr, ns, options,
-          [&](std::string_view chunk) -> Status {
-            events.clear();
-            SG_RETURN_IF_ERROR(parser.Feed(chunk, &events));
-            std::unique_lock<std::mutex> l(mu_);
-            for (auto& e : events) {
-              cv_.wait(l, [&] { return queue_.size() < kMaxQueued || inner_.cancelled(); });
-              if (inner_.cancelled()) return CancelledError("watch cancelled");
-              queue_.push_back(std::move(e));
-              cv_.notify_all();
-            }
-            return OkStatus();
-          },
-          inner_);
-      std::lock_guard<std::mutex> l(mu_);
-      final_ = s;
-      finished_ = true;
-      cv_.notify_all();
-    });
+    thread_ = std::thread(
+        [this, client, gvr = std::move(gvr), ns = std::move(ns), options = std::move(options)] {
+          StreamParser parser;
+          std::vector<WatchEvent> events;
+          Status s = client->WatchRaw(
+              gvr, ns, options,
+              [&](std::string_view chunk) -> Status {
+                events.clear();
+                SG_RETURN_IF_ERROR(parser.Feed(chunk, &events));
+                std::unique_lock<std::mutex> l(mu_);
+                for (auto& e : events) {
+                  cv_.wait(l, [&] { return queue_.size() < kMaxQueued || inner_.cancelled(); });
+                  if (inner_.cancelled()) return CancelledError("watch cancelled");
+                  queue_.push_back(std::move(e));
+                  cv_.notify_all();
+                }
+                return OkStatus();
+              },
+              inner_);
+          std::lock_guard<std::mutex> l(mu_);
+          final_ = s;
+          finished_ = true;
+          cv_.notify_all();
+        });
   }
 
   ~ClientWatchStream() override {

@@ -99,9 +99,9 @@ Watcher::StepResult Watcher::StepListed() {
   o.field_selector = options_.field_selector;
   o.resource_version = rv_;
   o.allow_watch_bookmarks = options_.allow_bookmarks;
-  std::uniform_int_distribution<long> d(options_.min_watch_timeout.count(),
-                                        std::max(options_.min_watch_timeout.count(),
-                                                 options_.max_watch_timeout.count()));
+  std::uniform_int_distribution<long> d(
+      options_.min_watch_timeout.count(),
+      std::max(options_.min_watch_timeout.count(), options_.max_watch_timeout.count()));
   o.timeout_seconds = static_cast<int>(d(rng_));
   auto stream = lw_->Watch(o, cancel_);
   StepResult r;
