@@ -108,7 +108,7 @@ expect 'color=blue cm_size=large missing=unset'
 expect "pod=envpod ns_ok=yes node=$(pod_field envpod '{.spec.nodeName}') ip=$(pod_field envpod '{.status.podIP}')"
 expect 'cfg=answer: 42 mode=444'
 expect 'secret=s3cr3t'
-expect 'labels=app="envpod",tier="test", color=blue'
+expect 'labels=app="envpod",tier="test" color=blue'
 expect 'order=12'
 expect 'uid=65532 gid=65532'
 expect 'rootfs=readonly'

@@ -106,21 +106,43 @@ func (a *Agent) nodeStatus(ctx context.Context) v1.NodeStatus {
 	}
 }
 
-// register creates the Node, or refreshes its status if it exists.
+// register creates the Node (with its status, as the kubelet does), or
+// refreshes the status of the existing one from a fresh read so that fields
+// others own (taints set by the node lifecycle controller) are left alone.
 func (a *Agent) register(ctx context.Context) (*v1.Node, error) {
 	nodes := a.client.CoreV1().Nodes()
 	node := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: a.cfg.NodeName, Labels: map[string]string{
 		"kubernetes.io/hostname": a.cfg.NodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": runtime.GOARCH,
-	}}}
+	}}, Status: a.nodeStatus(ctx)}
 	created, err := nodes.Create(ctx, node, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		created, err = nodes.Get(ctx, a.cfg.NodeName, metav1.GetOptions{})
+	if err == nil {
+		return created, nil
 	}
-	if err != nil {
+	if !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	created.Status = a.nodeStatus(ctx)
-	return nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	for i := 0; ; i++ {
+		cur, err := nodes.Get(ctx, a.cfg.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		next := a.nodeStatus(ctx)
+		for i, c := range next.Conditions {
+			for _, p := range cur.Status.Conditions {
+				if p.Type == c.Type && p.Status == c.Status {
+					next.Conditions[i].LastTransitionTime = p.LastTransitionTime
+				}
+			}
+		}
+		cur.Status = next
+		updated, err := nodes.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		if err == nil {
+			return updated, nil
+		}
+		if !apierrors.IsConflict(err) || i >= 5 {
+			return nil, err
+		}
+	}
 }
 
 // heartbeat renews the node Lease every 10s and the Ready condition every
@@ -196,14 +218,15 @@ func (a *Agent) forget(ctx context.Context, uid types.UID) {
 func (a *Agent) Run(ctx context.Context) error {
 	var node *v1.Node
 	var err error
-	for node == nil {
-		if node, err = a.register(ctx); err != nil {
-			klog.Warningf("register node: %v (retrying)", err)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
-			}
+	for {
+		if node, err = a.register(ctx); err == nil {
+			break
+		}
+		klog.Warningf("register node: %v (retrying)", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
 		}
 	}
 	klog.Infof("node %s registered (kubelet version %s)", node.Name, node.Status.NodeInfo.KubeletVersion)
