@@ -203,8 +203,8 @@ sa_ready() {
 }
 
 up() {
-  [[ -x $CLUSTER_BIN/kube-apiserver && -x $CLUSTER_BIN/sg-node-agent ]] || bash "$ROOT/scripts/cluster-build.sh" >/dev/null
-  bash "$ROOT/scripts/cluster-build.sh" >/dev/null # no-op when warm; rebuilds the agent when its sources change
+  # No-op when warm; rebuilds a binary only when its pin or sources changed.
+  bash "$ROOT/scripts/cluster-build.sh" "${COMPONENTS[@]}" kubectl >/dev/null
   command -v docker >/dev/null || die "docker CLI not found"
   command -v openssl >/dev/null || die "openssl not found"
   ports
