@@ -14,6 +14,9 @@ export PATH="$GO_ROOT/bin:$PATH"
 command -v go >/dev/null || { echo "cluster-build: Go not found at $GO_ROOT" >&2; exit 1; }
 export GOFLAGS=-buildvcs=false CGO_ENABLED=${CGO_ENABLED:-0}
 mkdir -p "$CLUSTER_BIN"
+# One build at a time (test-prepare and cluster.sh up may race).
+exec 9>"$CLUSTER_CACHE/.build.lock"
+flock 9
 
 MAJOR=${KUBE_VERSION#v}; MAJOR=${MAJOR%%.*}
 MINOR=${KUBE_VERSION#v*.}; MINOR=${MINOR%%.*}
