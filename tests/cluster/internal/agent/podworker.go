@@ -82,6 +82,7 @@ type podWorker struct {
 	reason     string      // pod-level reason (DeadlineExceeded)
 	message    string
 	deleteSent bool
+	quiet      bool // terminal and reported; skip polling Docker
 	written    *v1.PodStatus
 	events     map[string]time.Time
 }
@@ -387,6 +388,9 @@ func (w *podWorker) sync(ctx context.Context) {
 	if w.terminal == "" && (pod.Status.Phase == v1.PodSucceeded || pod.Status.Phase == v1.PodFailed) {
 		w.terminal = pod.Status.Phase // reported by an earlier agent process
 	}
+	if w.quiet && pod.DeletionTimestamp == nil {
+		return // terminal, stopped and reported: nothing to do until deletion
+	}
 	w.refresh(ctx)
 
 	if pod.DeletionTimestamp != nil {
@@ -410,6 +414,7 @@ func (w *podWorker) sync(ctx context.Context) {
 	if w.terminal != "" {
 		w.killAll(ctx, 0, "")
 		w.writeStatus(ctx)
+		w.quiet = w.written != nil
 		return
 	}
 	if ads := pod.Spec.ActiveDeadlineSeconds; ads != nil && time.Since(w.startTime) >= time.Duration(*ads)*time.Second {
