@@ -42,6 +42,7 @@ const Gvr& Namespace();
 const Gvr& Pod();
 const Gvr& ConfigMap();
 const Gvr& Secret();
+const Gvr& ServiceAccount();
 const Gvr& Job();              // batch/v1
 const Gvr& Lease();            // coordination.k8s.io/v1
 const Gvr& Event();            // events.k8s.io/v1
