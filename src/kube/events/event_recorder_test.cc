@@ -25,7 +25,9 @@ class FakeSink final : public EventSink {
  public:
   StatusOr<std::string> Create(const std::string& ns, const json& event) override {
     std::unique_lock<std::mutex> l(mu_);
+    ++waiting_;
     cv_.wait(l, [&] { return !blocked_; });
+    --waiting_;
     ++creates_;
     if (!fail_.ok()) return std::exchange(fail_, OkStatus());
     std::string name = event["metadata"]["name"];
@@ -55,6 +57,10 @@ class FakeSink final : public EventSink {
     std::lock_guard<std::mutex> l(mu_);
     events_.clear();
   }
+  int waiting() {
+    std::lock_guard<std::mutex> l(mu_);
+    return waiting_;
+  }
   int creates() {
     std::lock_guard<std::mutex> l(mu_);
     return creates_;
@@ -76,6 +82,7 @@ class FakeSink final : public EventSink {
   std::mutex mu_;
   std::condition_variable cv_;
   bool blocked_ = false;
+  int waiting_ = 0;
   Status fail_;
   int creates_ = 0;
   int patches_ = 0;
@@ -184,11 +191,18 @@ TEST_F(EventRecorderTest, NeverBlocksTheCallerAndDropsWhenFull) {
   o.queue_capacity = 5;
   sink_.Block(true);  // the API server hangs
   auto r = Recorder(o);
-  for (int i = 0; i < 20; ++i) {
+  struct Unblock {
+    FakeSink* sink;
+    ~Unblock() { sink->Block(false); }  // before `r` joins its sender
+  } unblock{&sink_};
+  r->Event(Migration("first"), EventType::kNormal, "X", "Y", "z");
+  ASSERT_TRUE(Eventually([&] { return sink_.waiting() == 1; }));
+  for (int i = 0; i < 19; ++i) {
     r->Event(Migration("m" + std::to_string(i)), EventType::kNormal, "X", "Y", "z");
   }
-  // The sender holds one event in the hung call; 5 wait; the rest dropped.
-  ASSERT_TRUE(Eventually([&] { return r->dropped() == 14; }));
+  // Every call returned at once: the sender holds one event in the hung
+  // call, 5 wait in the queue, the other 14 were dropped.
+  EXPECT_EQ(r->dropped(), 14u);
   sink_.Block(false);
   ASSERT_TRUE(Eventually([&] { return sink_.creates() == 6; }));
 }
