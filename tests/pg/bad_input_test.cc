@@ -1,0 +1,143 @@
+// Bad inputs get clear errors naming the file, flag or URL, and change nothing.
+#include "pg/migrate_fixture.h"
+
+namespace sg::testing {
+namespace {
+
+class BadInputTest : public MigrateTest {
+ protected:
+  void ExpectUsageError(const std::vector<std::string>& args, const std::string& needle) {
+    RunResult r = Migrate(args);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "missing \"" << needle << "\" in: " << r.err;
+    EXPECT_FALSE(TableExists("schemagate_migrations"));
+  }
+};
+
+TEST_F(BadInputTest, MalformedNames) {
+  Write("0001_ok.up.sql", "SELECT 1;");
+  Write("abc_nodigits.up.sql", "SELECT 1;");
+  Write("0002.up.sql", "SELECT 1;");
+  Write("0003_wrong.sideways.sql", "SELECT 1;");
+  Write("README.md", "not a migration");  // ignored
+  RunResult r = Migrate({"up"});
+  EXPECT_EQ(r.exit_code, 2);
+  for (const char* f : {"abc_nodigits.up.sql", "0002.up.sql", "0003_wrong.sideways.sql"}) {
+    EXPECT_NE(r.err.find(std::string(f) + ": malformed name"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(r.err.find("README.md"), std::string::npos);
+  EXPECT_FALSE(TableExists("schemagate_migrations"));
+}
+
+TEST_F(BadInputTest, DuplicateVersions) {
+  Write("0001_a.up.sql", "SELECT 1;");
+  Write("1_b.up.sql", "SELECT 1;");
+  ExpectUsageError({"up"}, "duplicate version 1");
+}
+
+TEST_F(BadInputTest, EmptyFile) {
+  Write("0001_empty.up.sql", "  -- only a comment\n/* and another */\n");
+  ExpectUsageError({"up"}, "0001_empty.up.sql: no SQL statements");
+}
+
+TEST_F(BadInputTest, DownWithoutUp) {
+  Write("0001_orphan.down.sql", "SELECT 1;");
+  ExpectUsageError({"up"}, "0001_orphan.down.sql: down migration without an up file");
+}
+
+TEST_F(BadInputTest, UnterminatedDollarQuoteNamesLine) {
+  Write("0001_open.up.sql", "SELECT 1;\nDO $body$ BEGIN PERFORM 1; END\n");
+  ExpectUsageError({"up"}, "0001_open.up.sql: unterminated dollar-quoted string $body$ opened at line 2");
+}
+
+TEST_F(BadInputTest, TransactionControlInsideATransactionalFile) {
+  Write("0001_commit.up.sql", "CREATE TABLE a (x int);\nCOMMIT;\nCREATE TABLE b (x int);\n");
+  ExpectUsageError({"up"}, "0001_commit.up.sql:2: transaction control statement");
+}
+
+TEST_F(BadInputTest, MissingDirectory) {
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", "/nonexistent/migrations",
+                     "--database-url", url_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/migrations does not exist"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputTest, UnreadableDirectory) {
+  if (geteuid() == 0) {
+    // root reads everything; a file in place of the directory is unreadable as one.
+    Write("notadir", "x");
+    RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", (dir_ / "notadir").string(),
+                       "--database-url", url_});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("notadir: cannot read"), std::string::npos) << r.err;
+    return;
+  }
+  std::filesystem::permissions(dir_, std::filesystem::perms::none);
+  RunResult r = Migrate({"up"});
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputTest, InvalidUrlNeverEchoesThePassword) {
+  Write("0001_a.up.sql", "SELECT 1;");
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url",
+                     "postgresql://me:topsecret@127.0.0.1:notaport/db?bogus_option=1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("invalid database URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("topsecret"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("topsecret"), std::string::npos) << r.out;
+}
+
+TEST_F(BadInputTest, MissingUrl) {
+  Write("0001_a.up.sql", "SELECT 1;");
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string()}, {{"DATABASE_URL", ""}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--database-url or set DATABASE_URL"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputTest, UrlFromEnvironment) {
+  Write("0001_a.up.sql", "CREATE TABLE from_env (x int);");
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string()}, {{"DATABASE_URL", url_}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(TableExists("from_env"));
+}
+
+TEST_F(BadInputTest, BadDurationNamesTheFlag) {
+  Write("0001_a.up.sql", "SELECT 1;");
+  ExpectUsageError({"up", "--lock-timeout", "5 seconds"}, "--lock-timeout: invalid duration \"5 seconds\"");
+}
+
+TEST_F(BadInputTest, UnknownFlagIsAUsageError) {
+  RunResult r = Migrate({"up", "--no-such-flag"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no-such-flag"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputTest, UnreachableServerIsExitSeven) {
+  Write("0001_a.up.sql", "SELECT 1;");
+  // A port nobody listens on (the shared server's port + 1 is free or not PostgreSQL).
+  int code = -1;
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url",
+                     "postgresql://postgres:topsecret@127.0.0.1:1/db?connect_timeout=5", "-o", "json"});
+  code = r.exit_code;
+  EXPECT_EQ(code, 7) << r.out << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["error"]["reason"], "ConnectionFailed");
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("cannot connect to postgres@127.0.0.1:1/db"),
+            std::string::npos);
+  EXPECT_EQ(r.out.find("topsecret"), std::string::npos);
+}
+
+TEST_F(BadInputTest, WrongPasswordIsExitSevenAndNeverPrinted) {
+  Write("0001_a.up.sql", "SELECT 1;");
+  std::string wrong = "postgresql://postgres:WrongPassw0rd@127.0.0.1:" +
+                      std::to_string(SharedPgServer().port()) + "/postgres";
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url", wrong});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("password authentication failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("WrongPassw0rd"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace sg::testing
