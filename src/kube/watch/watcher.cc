@@ -74,7 +74,18 @@ Watcher::StepResult Watcher::StepListing() {
   o.limit = options_.page_size;
   o.continue_token = continue_;
   auto page = lw_->List(o);
-  if (!page.ok()) return Fail(page.status().WithContext("list"), State::kListing);
+  if (!page.ok()) {
+    if (page.status().code() == Code::kGone && !continue_.empty()) {
+      // The continue token expired (etcd compacted): start over at once,
+      // as client-go does, with a full list.
+      continue_.clear();
+      pending_.clear();
+      StepResult r;
+      r.error = page.status().WithContext("list (continue token expired)");
+      return r;
+    }
+    return Fail(page.status().WithContext("list"), State::kListing);
+  }
   for (auto& item : page->items) pending_.push_back(std::move(item));
   StepResult r;
   if (!page->continue_token.empty()) {

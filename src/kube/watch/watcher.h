@@ -6,7 +6,8 @@
 //   kListing    list one page (limit page_size, following continue); when
 //               the last page arrives emit kRestarted with the COMPLETE set
 //               (the consumer replaces its cache) -> kListed(rv).
-//               A failure backs off and restarts the list from page one.
+//               A failure backs off and restarts the list from page one;
+//               an expired continue token (410) restarts it at once.
 //   kListed     open a watch from rv (allowWatchBookmarks, timeoutSeconds
 //               random in [min,max] so many watchers do not expire
 //               together) -> kWatching. 410 -> kListing; other failures back

@@ -173,6 +173,24 @@ TEST_F(WatcherTest, GoneErrorEventRelistsAtOnce) {
   EXPECT_TRUE(waits.empty());  // 410 is not a failure to back off from
 }
 
+TEST_F(WatcherTest, ExpiredContinueTokenRestartsListAtOnce) {
+  lw.lists.push_back(Page({Obj("a", "1")}, "", "tok"));
+  lw.lists.push_back(GoneError("continue parameter is too old (Expired, HTTP 410)"));
+  lw.lists.push_back(Page({Obj("a", "1")}, "", "tok2"));
+  lw.lists.push_back(Page({Obj("b", "2")}, "9"));
+  Watcher w(&lw, &clock, NoJitter());
+  EXPECT_EQ(StepToSomething(w).error.code(), Code::kGone);
+  auto r = StepToSomething(w);
+  ASSERT_TRUE(r.event.has_value());
+  // Only the fresh list's items: nothing from the abandoned first page.
+  ASSERT_EQ(r.event->objects.size(), 2u);
+  EXPECT_EQ(r.event->objects[1]["metadata"]["name"], "b");
+  ASSERT_EQ(lw.list_calls.size(), 4u);
+  EXPECT_EQ(lw.list_calls[1].continue_token, "tok");
+  EXPECT_TRUE(lw.list_calls[2].continue_token.empty());
+  EXPECT_TRUE(waits.empty());
+}
+
 TEST_F(WatcherTest, GoneHttpStatusOnWatchRelists) {
   lw.lists.push_back(Page({}, "1"));
   lw.watches.push_back(GoneError("too old resource version (Expired, HTTP 410)"));
