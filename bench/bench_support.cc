@@ -1,6 +1,7 @@
 #include "bench/bench_support.h"
 
 #include <glob.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -47,6 +48,14 @@ std::string Tail(const std::string& s, size_t n) {
   return s.size() <= n ? s : "..." + s.substr(s.size() - n);
 }
 
+// CPU time of every reaped child so far; the bench reaps one child at a time.
+double ChildrenCpuMs() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1000.0 + t.tv_usec / 1000.0; };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
 }  // namespace
 
 std::vector<std::string> WriteMigrationSet(const std::string& dir, int count,
@@ -88,11 +97,13 @@ std::string FindPsql(const std::string& explicit_path) {
   return found.back();
 }
 
-double TimeCommand(Clock* clock, const std::vector<std::string>& argv,
+Timing TimeCommand(Clock* clock, const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env, testing::RunResult* result) {
+  double cpu_before = ChildrenCpuMs();
   auto start = clock->Now();
   testing::RunResult r = testing::RunCommand(argv, env);
   auto elapsed = clock->Now() - start;
+  double cpu = ChildrenCpuMs() - cpu_before;
   if (r.exit_code != 0) {
     std::string cmd;
     for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
@@ -101,7 +112,7 @@ double TimeCommand(Clock* clock, const std::vector<std::string>& argv,
                              "\nstdout: " + Tail(r.out, 2000) + "\nstderr: " + Tail(r.err, 2000));
   }
   if (result) *result = std::move(r);
-  return std::chrono::duration<double, std::milli>(elapsed).count();
+  return {std::chrono::duration<double, std::milli>(elapsed).count(), cpu};
 }
 
 Summary Summarize(std::vector<double> samples) {

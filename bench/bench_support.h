@@ -38,13 +38,20 @@ void WritePsqlScript(const std::string& path, const std::vector<std::string>& fi
 // /usr/lib/postgresql/*/bin/psql, else "psql" from PATH.
 std::string FindPsql(const std::string& explicit_path);
 
-// Runs argv to completion and returns its wall time in milliseconds, from
-// just before fork to just after the child was reaped (process start,
-// connection and teardown included, as a user sees it). Throws when the
-// child does not exit 0, with its output in the message.
-// `env` is added to the child's environment (connection settings travel
-// there, never in argv, so no password shows up in an error message).
-double TimeCommand(Clock* clock, const std::vector<std::string>& argv,
+// Wall time of a child from just before fork to just after it was reaped
+// (process start, connection and teardown included, as a user sees it), and
+// the CPU time the child itself used (user + system): the latter hardly
+// moves when other work shares the machine, the former does.
+struct Timing {
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
+
+// Runs argv to completion and times it. `env` is added to the child's
+// environment (connection settings travel there, never in argv, so no
+// password shows up in an error message). Throws when the child does not
+// exit 0, with the tail of its output in the message.
+Timing TimeCommand(Clock* clock, const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env,
                    testing::RunResult* result = nullptr);
 

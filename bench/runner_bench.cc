@@ -112,15 +112,15 @@ std::vector<Variant> ApplyVariants(const Options& o, const std::string& dir,
   };
 }
 
-// Applies `v` to a fresh database, checks the result, returns milliseconds.
-double ApplyOnce(testing::PgServer& server, const Variant& v, int count) {
+// Applies `v` to a fresh database, checks the result, returns the timing.
+Timing ApplyOnce(testing::PgServer& server, const Variant& v, int count) {
   ScratchDb db(server, "apply");
-  double ms = TimeCommand(Clock::Real(), v.argv, v.runner ? db.RunnerEnv() : db.PsqlEnv());
+  Timing t = TimeCommand(Clock::Real(), v.argv, v.runner ? db.RunnerEnv() : db.PsqlEnv());
   Expect(db.Count(kBenchTables), count, v.label + ": bench tables");
   Expect(db.Count("SELECT count(*) FROM bench_t" + std::to_string(count)), 2,
          v.label + ": rows in the last table");
   if (v.runner) Expect(db.Count(kAppliedRows), count, v.label + ": tracking rows");
-  return ms;
+  return t;
 }
 
 void BenchApply(testing::PgServer& server, const Options& o, const std::string& work) {
@@ -128,7 +128,8 @@ void BenchApply(testing::PgServer& server, const Options& o, const std::string& 
   const std::string script = work + "/apply.psql";
   WritePsqlScript(script, WriteMigrationSet(dir, o.migrations, MigrationShape::kTableIndexRows));
   std::vector<Variant> variants = ApplyVariants(o, dir, script);
-  std::vector<std::vector<double>> per_migration(variants.size());
+  // Wall and client CPU time per migration, per variant.
+  std::vector<std::vector<double>> wall(variants.size()), cpu(variants.size());
   std::cout << "apply " << o.migrations
             << " migrations (CREATE TABLE, CREATE INDEX, 2 INSERTs each), " << o.rounds
             << " rounds, a fresh database per run\n";
@@ -137,22 +138,27 @@ void BenchApply(testing::PgServer& server, const Options& o, const std::string& 
     std::vector<std::string> parts(variants.size());
     for (size_t k = 0; k < variants.size(); ++k) {
       size_t i = (k + round) % variants.size();
-      double ms = ApplyOnce(server, variants[i], o.migrations);
-      per_migration[i].push_back(ms / o.migrations);
-      parts[i] = variants[i].label + " " + Fixed(ms / o.migrations, 3);
+      Timing t = ApplyOnce(server, variants[i], o.migrations);
+      wall[i].push_back(t.wall_ms / o.migrations);
+      cpu[i].push_back(t.cpu_ms / o.migrations);
+      parts[i] = variants[i].label + " " + Fixed(t.wall_ms / o.migrations, 3);
     }
     std::cout << "  round " << round + 1 << ":";
     for (const auto& p : parts) std::cout << "  " << p;
     std::cout << "  ms/migration\n";
   }
-  Summary runner = Summarize(per_migration[0]);
-  Summary floor = Summarize(per_migration[1]);
-  Summary nolock = Summarize(per_migration[2]);
+  Summary runner = Summarize(wall[0]);
+  Summary floor = Summarize(wall[1]);
+  Summary nolock = Summarize(wall[2]);
   std::cout << "apply  runner " << Fixed(runner.median, 3) << " ms/migration  psql "
             << Fixed(floor.median, 3) << " ms/migration  ratio "
             << Fixed(runner.median / floor.median, 2) << " (target <= 1.2)\n";
   std::cout << "apply  runner --lock none " << Fixed(nolock.median, 3) << " ms/migration  ratio "
             << Fixed(nolock.median / floor.median, 2) << "\n";
+  std::cout << "client cpu (the child process only)  runner " << Fixed(Summarize(cpu[0]).median, 3)
+            << " ms/migration  psql " << Fixed(Summarize(cpu[1]).median, 3)
+            << " ms/migration  runner --lock none " << Fixed(Summarize(cpu[2]).median, 3)
+            << " ms/migration\n";
 }
 
 // Statements the server saw for one run of `v` on a fresh database.
@@ -187,24 +193,34 @@ void BenchRoundTrips(testing::PgServer& server, const Options& o, const std::str
   }
 }
 
+struct Measured {
+  Summary wall;
+  Summary cpu;
+};
+
 // Median of `runs` timings of each command, interleaved so that drift on a
 // shared machine hits every command alike. One untimed warm-up each.
-std::vector<Summary> TimeInterleaved(const std::vector<std::vector<std::string>>& argvs,
-                                     const std::vector<Env>& envs, int runs) {
-  std::vector<std::vector<double>> samples(argvs.size());
+std::vector<Measured> TimeInterleaved(const std::vector<std::vector<std::string>>& argvs,
+                                      const std::vector<Env>& envs, int runs) {
+  std::vector<std::vector<double>> wall(argvs.size()), cpu(argvs.size());
   for (size_t i = 0; i < argvs.size(); ++i) TimeCommand(Clock::Real(), argvs[i], envs[i]);
   for (int r = 0; r < runs; ++r) {
     for (size_t i = 0; i < argvs.size(); ++i) {
-      samples[i].push_back(TimeCommand(Clock::Real(), argvs[i], envs[i]));
+      Timing t = TimeCommand(Clock::Real(), argvs[i], envs[i]);
+      wall[i].push_back(t.wall_ms);
+      cpu[i].push_back(t.cpu_ms);
     }
   }
-  std::vector<Summary> out;
-  for (auto& s : samples) out.push_back(Summarize(std::move(s)));
+  std::vector<Measured> out;
+  for (size_t i = 0; i < argvs.size(); ++i) {
+    out.push_back({Summarize(std::move(wall[i])), Summarize(std::move(cpu[i]))});
+  }
   return out;
 }
 
-std::string Ms(const Summary& s) {
-  return Fixed(s.median, 1) + " ms (min " + Fixed(s.min, 1) + ", max " + Fixed(s.max, 1) + ")";
+std::string Ms(const Measured& m) {
+  return Fixed(m.wall.median, 1) + " ms (min " + Fixed(m.wall.min, 1) + ", max " +
+         Fixed(m.wall.max, 1) + "; client cpu " + Fixed(m.cpu.median, 1) + " ms)";
 }
 
 void BenchStatus(testing::PgServer& server, const Options& o, const std::string& work) {
@@ -217,7 +233,8 @@ void BenchStatus(testing::PgServer& server, const Options& o, const std::string&
   ScratchDb fresh(server, "empty");
 
   double fill =
-      TimeCommand(Clock::Real(), {o.schemagate, "migrate", "up", "--dir", dir}, big.RunnerEnv());
+      TimeCommand(Clock::Real(), {o.schemagate, "migrate", "up", "--dir", dir}, big.RunnerEnv())
+          .wall_ms;
   Expect(big.Count(kAppliedRows), m, "status fill: tracking rows");
   std::cout << "status at scale: " << m << " tiny migrations applied by the runner in "
             << Fixed(fill / 1000, 1) << " s (" << Fixed(fill / m, 3) << " ms/migration); median of "
@@ -234,7 +251,7 @@ void BenchStatus(testing::PgServer& server, const Options& o, const std::string&
   };
   std::vector<Env> envs = {{}, fresh.RunnerEnv(), big.RunnerEnv(), big.RunnerEnv(), big.RunnerEnv(),
                            {}};
-  std::vector<Summary> t = TimeInterleaved(argvs, envs, o.status_runs);
+  std::vector<Measured> t = TimeInterleaved(argvs, envs, o.status_runs);
   Expect(big.Count(kAppliedRows), m, "after up with nothing pending: tracking rows");
 
   std::cout << "  process start (schemagate --version): " << Ms(t[0]) << "\n";
@@ -244,11 +261,12 @@ void BenchStatus(testing::PgServer& server, const Options& o, const std::string&
             << " files): " << Ms(t[5]) << "\n";
   std::cout << "  status -o json: " << Ms(t[3]) << "\n";
   std::cout << "  up, nothing pending: " << Ms(t[4]) << "\n";
-  std::cout << "status " << m << " applied: " << Fixed(t[2].median, 1) << " ms (target < 100 ms; "
-            << Fixed(t[2].median - t[1].median, 1) << " ms above the empty baseline)\n";
-  std::cout << "up     " << m << " applied, nothing pending: " << Fixed(t[4].median, 1)
-            << " ms (target < 100 ms; " << Fixed(t[4].median - t[1].median, 1)
-            << " ms above the empty baseline)\n";
+  std::cout << "status " << m << " applied: " << Fixed(t[2].wall.median, 1)
+            << " ms (target < 100 ms; " << Fixed(t[2].wall.median - t[1].wall.median, 1)
+            << " ms above the empty baseline; client cpu " << Fixed(t[2].cpu.median, 1) << " ms)\n";
+  std::cout << "up     " << m << " applied, nothing pending: " << Fixed(t[4].wall.median, 1)
+            << " ms (target < 100 ms; " << Fixed(t[4].wall.median - t[1].wall.median, 1)
+            << " ms above the empty baseline; client cpu " << Fixed(t[4].cpu.median, 1) << " ms)\n";
 }
 
 int Main(int argc, char** argv) {
