@@ -202,6 +202,11 @@ Status Client::WatchRaw(const Gvr& gvr, std::string_view ns, const ListOptions& 
   return transport_->Stream(r, on_data, cancel);
 }
 
+StatusOr<std::unique_ptr<Client>> NewClient(const RestConfig& config, TransportOptions options) {
+  SG_ASSIGN_OR_RETURN(auto transport, RestTransport::Create(config, std::move(options)));
+  return std::make_unique<Client>(std::move(transport));
+}
+
 StatusOr<Json> ListAll(Reader& reader, const Gvr& gvr, std::string_view ns, ListOptions options) {
   if (options.limit <= 0) options.limit = 500;
   Json all;

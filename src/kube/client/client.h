@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "kube/client/gvr.h"
 #include "kube/client/options.h"
+#include "kube/transport/rest_transport.h"
 #include "kube/transport/transport.h"
 
 namespace sg::kube {
@@ -112,6 +113,11 @@ class Client final : public Reader, public Writer, public StatusWriter {
 
   std::unique_ptr<Transport> transport_;
 };
+
+// A Client over a RestTransport for `config` (the usual way to get one:
+// LoadRestConfig -> NewClient). Fails as RestTransport::Create does.
+StatusOr<std::unique_ptr<Client>> NewClient(const RestConfig& config,
+                                            TransportOptions options = {});
 
 // Lists every page (following metadata.continue, `options.limit` per page,
 // 500 if unset) and returns one List object holding all items, with the

@@ -1,6 +1,8 @@
 #include "kube/config/exec_credential.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -167,7 +169,19 @@ Status ExecCredentials::RunLocked() {
   std::string out;
   char buf[4096];
   bool too_big = false;
+  bool timed_out = false;
+  const auto deadline = std::chrono::steady_clock::now() + config_.timeout;
   for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fds[0], POLLIN, 0};
+    int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
     ssize_t n = ::read(fds[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -180,6 +194,10 @@ Status ExecCredentials::RunLocked() {
   ::close(fds[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return TimeoutError(where + ": still running after " + std::to_string(config_.timeout.count()) +
+                        " ms; killed");
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string how = WIFEXITED(status)

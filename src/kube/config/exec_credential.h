@@ -13,6 +13,7 @@
 //     rejected with a clear error); status.expirationTimestamp (RFC 3339), if
 //     present, bounds how long the token is cached; without it the token is
 //     cached until Invalidate();
+//   - a plugin running longer than `timeout` is killed (kTimeout);
 //   - a non-zero exit, bad JSON or a missing token is an error naming the
 //     command and the kubeconfig field, never the output (it may hold a
 //     token); stderr is passed through to ours, as kubectl does.
@@ -45,6 +46,9 @@ struct ExecConfig {
   bool provide_cluster_info = false;
   nlohmann::json cluster_info;  // spec.cluster when provide_cluster_info
   std::string origin;           // "kubeconfig /x/config: users[0].user.exec"
+  // A plugin still running after this (real time) is killed: a hung plugin
+  // must not hang every request behind it.
+  std::chrono::milliseconds timeout{60'000};
 };
 
 // Fails for an unsupported apiVersion or interactiveMode Always.

@@ -127,6 +127,18 @@ TEST(ExecCredentialsTest, FailuresNameCommandNotOutput) {
   EXPECT_THAT(t.status().message(), HasSubstr("cannot run it"));
 }
 
+TEST(ExecCredentialsTest, HungPluginIsKilledAfterTimeout) {
+  TempDir dir;
+  FakeClock clock;
+  ExecConfig c = Config(dir, "#!/bin/sh\nexec sleep 600\n");
+  c.timeout = std::chrono::milliseconds(200);
+  ExecCredentials creds(c, &clock);
+  auto t = creds.Token();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), Code::kTimeout);
+  EXPECT_THAT(t.status().message(), HasSubstr("killed"));
+}
+
 TEST(Rfc3339Test, Parses) {
   auto t = ParseRfc3339("2024-01-02T03:04:05Z");
   ASSERT_TRUE(t.ok());

@@ -66,10 +66,9 @@ class KubeE2eTest : public ::testing::Test {
   }
 
   static std::unique_ptr<Client> NewClient(const RestConfig& rc) {
-    auto t = RestTransport::Create(rc);
-    EXPECT_TRUE(t.ok()) << t.status();
-    if (!t.ok()) return nullptr;
-    return std::make_unique<Client>(std::move(t).value());
+    auto c = kube::NewClient(rc);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(c).value() : nullptr;
   }
   static Request Get(std::string path) {
     Request r;
