@@ -11,12 +11,15 @@
 // Starts its own throw-away server (tests/support/pg_server.h); generated
 // files live in a temporary directory removed at exit.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_support.h"
@@ -39,6 +42,15 @@ struct Options {
   std::string schemagate = SG_SCHEMAGATE_PATH;
   std::string psql;
 };
+
+// The machine's load average: other work on a shared machine moves the wall
+// times, so the report says how busy it was.
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
 
 // A fresh database on the bench server, dropped when the object goes away.
 class ScratchDb {
@@ -294,6 +306,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--skip-status", o.skip_status, "Skip status at scale");
   app.add_flag("--skip-roundtrips", o.skip_roundtrips, "Skip counting round trips");
   CLI11_PARSE(app, argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up when redirected too
 
   auto server = testing::PgServer::Start();
   char tmpl[] = "/tmp/sg-bench-XXXXXX";
@@ -312,9 +325,12 @@ int Main(int argc, char** argv) {
     return std::to_string(c.server_version());
   }() << " on 127.0.0.1 (fsync=off, synchronous_commit=off: both sides alike)\n";
   std::cout << "runner: " << o.schemagate << "\npsql:   " << FindPsql(o.psql) << "\n";
+  std::cout << "cores: " << std::thread::hardware_concurrency() << ", load average "
+            << LoadAverage() << "\n";
   if (!o.skip_apply) BenchApply(*server, o, work);
   if (!o.skip_roundtrips) BenchRoundTrips(*server, o, work);
   if (!o.skip_status) BenchStatus(*server, o, work);
+  std::cout << "load average at the end " << LoadAverage() << "\n";
   return 0;
 }
 
