@@ -26,13 +26,14 @@ TestPki::TestPki() {
   dir_ = ::mkdtemp(tmpl.data());
   const std::string d = dir_;
   auto ca = [&](const std::string& name, const std::string& cn) {
-    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + cn + " -keyout " + d +
-        "/" + name + ".key -out " + d + "/" + name + ".crt");
+    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "
+        "/CN=" +
+        cn + " -keyout " + d + "/" + name + ".key -out " + d + "/" + name + ".crt");
   };
   auto leaf = [&](const std::string& name, const std::string& cn, const std::string& ext) {
     std::ofstream(d + "/" + name + ".ext") << ext << "\n";
-    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + cn + " -keyout " + d + "/" + name +
-        ".key -out " + d + "/" + name + ".csr");
+    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + cn +
+        " -keyout " + d + "/" + name + ".key -out " + d + "/" + name + ".csr");
     Run("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + d + "/ca.crt -CAkey " + d +
         "/ca.key -CAcreateserial -days 2 -extfile " + d + "/" + name + ".ext -out " + d + "/" +
         name + ".crt");
