@@ -26,8 +26,8 @@ using migrate::Json;
 
 struct MigrateCommand::Flags {
   CLI::App* migrate = nullptr;
-  CLI::App *up = nullptr, *down = nullptr, *status = nullptr, *validate = nullptr,
-           *plan = nullptr, *baseline = nullptr, *repair = nullptr, *create = nullptr;
+  CLI::App *up = nullptr, *down = nullptr, *status = nullptr, *validate = nullptr, *plan = nullptr,
+           *baseline = nullptr, *repair = nullptr, *create = nullptr;
 
   std::string dir = "./migrations";
   std::string database_url;
@@ -96,7 +96,8 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
   m->add_option("--output,-o", f.output, "text or json (one JSON document on stdout)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  m->add_option("--identity", f.identity, "Who applies (recorded per version; default: $POD_NAME or host, and pid)");
+  m->add_option("--identity", f.identity,
+                "Who applies (recorded per version; default: $POD_NAME or host, and pid)");
   m->add_option("--schema", f.schema, "Schema of the tracking table")->capture_default_str();
   m->add_option("--table", f.table, "Name of the tracking table")->capture_default_str();
   m->add_option("--lock-timeout", f.lock_timeout,
@@ -127,7 +128,8 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
   f.up = m->add_subcommand("up", "Apply pending migrations");
   f.up->add_option("--target", f.target, "Stop at this version (default: the newest)");
   f.down = m->add_subcommand("down", "Revert applied migrations with their .down.sql files");
-  auto* to = f.down->add_option("--to", f.down_to, "Revert until this version is the newest applied");
+  auto* to =
+      f.down->add_option("--to", f.down_to, "Revert until this version is the newest applied");
   auto* steps = f.down->add_option("--steps", f.down_steps, "Revert this many versions");
   to->excludes(steps);
   f.status = m->add_subcommand("status", "Show applied, pending, failed and drifted versions");
@@ -135,15 +137,16 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
       "validate", "Check the files, and (with a database URL) drift against the database");
   f.plan = m->add_subcommand("plan", "Dry run: print what `up` would apply; writes nothing");
   f.plan->add_option("--target", f.target, "Stop at this version (default: the newest)");
-  f.baseline = m->add_subcommand(
-      "baseline", "Adopt an existing database: record versions up to V as applied");
+  f.baseline = m->add_subcommand("baseline",
+                                 "Adopt an existing database: record versions up to V as applied");
   f.baseline->add_option("version", f.baseline_version, "The version the database is already at")
       ->required();
   f.repair = m->add_subcommand(
       "repair", "Clear failed or interrupted records after the database was fixed by hand");
   f.create = m->add_subcommand("new", "Create a new <timestamp>_<name>.up.sql/.down.sql pair");
   f.create->add_option("name", f.new_name, "What the migration does, e.g. add_users")->required();
-  for (CLI::App* verb : {f.up, f.down, f.status, f.validate, f.plan, f.baseline, f.repair, f.create}) {
+  for (CLI::App* verb :
+       {f.up, f.down, f.status, f.validate, f.plan, f.baseline, f.repair, f.create}) {
     verb->fallthrough();
   }
 }
@@ -158,7 +161,9 @@ int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) 
   std::string name = Slug(raw_name);
   auto emit_error = [&](const std::string& message) {
     if (json) {
-      Json r = {{"command", "new"}, {"ok", false}, {"exit_code", 2},
+      Json r = {{"command", "new"},
+                {"ok", false},
+                {"exit_code", 2},
                 {"error", {{"reason", "InvalidInput"}, {"message", message}}}};
       std::cout << r.dump() << "\n";
     } else {
@@ -198,7 +203,10 @@ int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) 
     if (!out) return emit_error("cannot write " + path);
   }
   if (json) {
-    Json r = {{"command", "new"}, {"ok", true}, {"exit_code", 0}, {"version", version},
+    Json r = {{"command", "new"},
+              {"ok", true},
+              {"exit_code", 0},
+              {"version", version},
               {"files", {base + ".up.sql", base + ".down.sql"}}};
     std::cout << r.dump() << "\n";
   } else {
@@ -298,8 +306,8 @@ int MigrateCommand::Run() {
   store_options.read_only = f.plan->parsed() || f.status->parsed() || f.validate->parsed();
   auto store = migrate::PgStore::Connect(*conn, store_options);
   if (!store.ok()) {
-    ExitCode code = store.status().code() == Code::kUnavailable ? ExitCode::kConnect
-                                                                 : ExitCode::kUsage;
+    ExitCode code =
+        store.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kUsage;
     return fail(code, store.status().message());
   }
 

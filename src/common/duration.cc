@@ -35,7 +35,8 @@ StatusOr<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
   long double total = 0;
   while (i < text.size()) {
     size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
       ++i;
     }
     if (i == start) return Malformed(text);

@@ -4,21 +4,36 @@ namespace sg {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalid: return "Invalid";
-    case Code::kNotFound: return "NotFound";
-    case Code::kAlreadyExists: return "AlreadyExists";
-    case Code::kConflict: return "Conflict";
-    case Code::kGone: return "Gone";
-    case Code::kForbidden: return "Forbidden";
-    case Code::kUnauthorized: return "Unauthorized";
-    case Code::kTimeout: return "Timeout";
-    case Code::kTooManyRequests: return "TooManyRequests";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kFailedPrecondition: return "FailedPrecondition";
-    case Code::kCancelled: return "Cancelled";
-    case Code::kInternal: return "Internal";
-    case Code::kUnknown: return "Unknown";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalid:
+      return "Invalid";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kAlreadyExists:
+      return "AlreadyExists";
+    case Code::kConflict:
+      return "Conflict";
+    case Code::kGone:
+      return "Gone";
+    case Code::kForbidden:
+      return "Forbidden";
+    case Code::kUnauthorized:
+      return "Unauthorized";
+    case Code::kTimeout:
+      return "Timeout";
+    case Code::kTooManyRequests:
+      return "TooManyRequests";
+    case Code::kUnavailable:
+      return "Unavailable";
+    case Code::kFailedPrecondition:
+      return "FailedPrecondition";
+    case Code::kCancelled:
+      return "Cancelled";
+    case Code::kInternal:
+      return "Internal";
+    case Code::kUnknown:
+      return "Unknown";
   }
   return "Unknown";
 }

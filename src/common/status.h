@@ -21,19 +21,19 @@ namespace sg {
 
 enum class Code {
   kOk = 0,
-  kInvalid,            // bad input: spec, file, flag (API reason Invalid/BadRequest)
-  kNotFound,           // NotFound
-  kAlreadyExists,      // AlreadyExists
-  kConflict,           // Conflict: stale resourceVersion, lost race
-  kGone,               // Gone / Expired: resourceVersion too old, re-list
-  kForbidden,          // Forbidden
-  kUnauthorized,       // Unauthorized
-  kTimeout,            // Timeout: deadline exceeded
-  kTooManyRequests,    // TooManyRequests: back off (Retry-After)
-  kUnavailable,        // ServiceUnavailable, connection refused: retry
-  kFailedPrecondition, // the world is not in a state that allows this
-  kCancelled,          // shutdown requested
-  kInternal,           // InternalError: a bug or an unexpected answer
+  kInvalid,             // bad input: spec, file, flag (API reason Invalid/BadRequest)
+  kNotFound,            // NotFound
+  kAlreadyExists,       // AlreadyExists
+  kConflict,            // Conflict: stale resourceVersion, lost race
+  kGone,                // Gone / Expired: resourceVersion too old, re-list
+  kForbidden,           // Forbidden
+  kUnauthorized,        // Unauthorized
+  kTimeout,             // Timeout: deadline exceeded
+  kTooManyRequests,     // TooManyRequests: back off (Retry-After)
+  kUnavailable,         // ServiceUnavailable, connection refused: retry
+  kFailedPrecondition,  // the world is not in a state that allows this
+  kCancelled,           // shutdown requested
+  kInternal,            // InternalError: a bug or an unexpected answer
   kUnknown,
 };
 
@@ -87,7 +87,7 @@ inline Status InternalError(std::string m) { return {Code::kInternal, std::move(
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : rep_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : rep_(std::move(value)) {}        // NOLINT: implicit by design
   StatusOr(Status status) : rep_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(rep_).ok() && "StatusOr built from an OK Status");
   }
@@ -114,10 +114,10 @@ class [[nodiscard]] StatusOr {
 #define SG_CONCAT_(a, b) SG_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define SG_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    ::sg::Status sg_status_ = (expr);           \
-    if (!sg_status_.ok()) return sg_status_;    \
+#define SG_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::sg::Status sg_status_ = (expr);        \
+    if (!sg_status_.ok()) return sg_status_; \
   } while (0)
 
 // `SG_ASSIGN_OR_RETURN(auto x, Foo());` declares x from a StatusOr or returns

@@ -14,7 +14,8 @@ std::string RedactUrlPasswords(std::string_view text) {
     size_t start = pos + 3;
     size_t at = out.find('@', start);
     size_t end_of_authority = out.find_first_of("/? \t\n\"'", start);
-    if (at == std::string::npos || (end_of_authority != std::string::npos && at > end_of_authority)) {
+    if (at == std::string::npos ||
+        (end_of_authority != std::string::npos && at > end_of_authority)) {
       pos = start;
       continue;
     }

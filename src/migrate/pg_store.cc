@@ -30,7 +30,9 @@ int64_t DeriveLockKey(const std::string& schema, const std::string& table) {
   return static_cast<int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16));
 }
 
-std::string MsLiteral(std::optional<Ms> d) { return "'" + std::to_string(d ? d->count() : 0) + "ms'"; }
+std::string MsLiteral(std::optional<Ms> d) {
+  return "'" + std::to_string(d ? d->count() : 0) + "ms'";
+}
 
 }  // namespace
 
@@ -45,8 +47,7 @@ PgStore::~PgStore() {
   if (locked_) Unlock().IgnoreError();
 }
 
-StatusOr<std::unique_ptr<PgStore>> PgStore::Connect(const ConnInfo& conn,
-                                                    PgStoreOptions options) {
+StatusOr<std::unique_ptr<PgStore>> PgStore::Connect(const ConnInfo& conn, PgStoreOptions options) {
   if (options.schema.empty() || options.table.empty()) {
     return InvalidError("tracking schema and table names must not be empty");
   }
@@ -84,8 +85,8 @@ Status PgStore::Exec(const std::string& sql, const char* what) {
     tx.exec(sql);
     return OkStatus();
   } catch (const pqxx::broken_connection& e) {
-    return UnavailableError(std::string(what) + ": connection lost: " +
-                            conn_.Redact(CleanMessage(e.what())));
+    return UnavailableError(std::string(what) +
+                            ": connection lost: " + conn_.Redact(CleanMessage(e.what())));
   } catch (const pqxx::sql_error& e) {
     return InternalError(std::string(what) + ": " + conn_.Redact(CleanMessage(e.what())) +
                          " (SQLSTATE " + e.sqlstate() + ")");
@@ -104,8 +105,11 @@ StatusOr<StoreState> PgStore::Read() {
         "to_char(t.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
         "t.execution_ms, t.applied_by, t.runner_version, t.fence_token, t.sqlstate, "
         "t.error_message, t.failed_statement, t.statements_done "
-        "FROM (SELECT coalesce(max(token), 0) AS token FROM " + Fence() + ") f "
-        "LEFT JOIN " + Table() + " t ON true ORDER BY t.version");
+        "FROM (SELECT coalesce(max(token), 0) AS token FROM " +
+        Fence() +
+        ") f "
+        "LEFT JOIN " +
+        Table() + " t ON true ORDER BY t.version");
     state.table_exists = true;
     for (const pqxx::row& row : r) {
       state.fence_token = row[0].as<int64_t>();
@@ -135,8 +139,8 @@ StatusOr<StoreState> PgStore::Read() {
   } catch (const pqxx::undefined_table&) {
     return StoreState{};
   } catch (const pqxx::broken_connection& e) {
-    return UnavailableError("reading " + Table() + ": connection lost: " +
-                            conn_.Redact(CleanMessage(e.what())));
+    return UnavailableError("reading " + Table() +
+                            ": connection lost: " + conn_.Redact(CleanMessage(e.what())));
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() == "3F000") return StoreState{};  // schema does not exist yet
     return InternalError("reading " + Table() + ": " + conn_.Redact(CleanMessage(e.what())) +
@@ -149,8 +153,11 @@ StatusOr<StoreState> PgStore::Read() {
 
 Status PgStore::EnsureTables() {
   std::string sql =
-      "CREATE SCHEMA IF NOT EXISTS " + main_->quote_name(options_.schema) + ";"
-      "CREATE TABLE IF NOT EXISTS " + Table() + " ("
+      "CREATE SCHEMA IF NOT EXISTS " + main_->quote_name(options_.schema) +
+      ";"
+      "CREATE TABLE IF NOT EXISTS " +
+      Table() +
+      " ("
       " version bigint PRIMARY KEY,"
       " name text NOT NULL,"
       " checksum text NOT NULL,"
@@ -166,7 +173,9 @@ Status PgStore::EnsureTables() {
       " error_message text,"
       " failed_statement text,"
       " statements_done integer);"
-      "CREATE TABLE IF NOT EXISTS " + Fence() + " ("
+      "CREATE TABLE IF NOT EXISTS " +
+      Fence() +
+      " ("
       " id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),"
       " token bigint NOT NULL,"
       " holder text,"
@@ -195,7 +204,8 @@ StatusOr<bool> PgStore::TryLock() {
     return locked_;
   } catch (const pqxx::broken_connection& e) {
     lock_conn_.reset();
-    return UnavailableError("runner lock: connection lost: " + conn_.Redact(CleanMessage(e.what())));
+    return UnavailableError("runner lock: connection lost: " +
+                            conn_.Redact(CleanMessage(e.what())));
   } catch (const std::exception& e) {
     lock_conn_.reset();
     return InternalError("runner lock: " + conn_.Redact(CleanMessage(e.what())));

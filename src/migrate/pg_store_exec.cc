@@ -36,7 +36,9 @@ int64_t ElapsedMs(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string MsLiteral(std::optional<Ms> d) { return "'" + std::to_string(d ? d->count() : 0) + "ms'"; }
+std::string MsLiteral(std::optional<Ms> d) {
+  return "'" + std::to_string(d ? d->count() : 0) + "ms'";
+}
 
 }  // namespace
 
@@ -142,8 +144,10 @@ ExecResult PgStore::RunOutsideTransaction(const SourceMigration& m, bool up,
   };
   auto fail_from = [&](const std::exception& e, const std::string& statement, int line) {
     res.outcome = ExecOutcome::kSqlError;
-    if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) res.failure.sqlstate = sql->sqlstate();
-    if (dynamic_cast<const pqxx::broken_connection*>(&e)) res.outcome = ExecOutcome::kConnectionLost;
+    if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e))
+      res.failure.sqlstate = sql->sqlstate();
+    if (dynamic_cast<const pqxx::broken_connection*>(&e))
+      res.outcome = ExecOutcome::kConnectionLost;
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
     res.failure.statement = statement;
     res.failure.line = line;
@@ -170,8 +174,8 @@ ExecResult PgStore::RunOutsideTransaction(const SourceMigration& m, bool up,
                  main_->quote(options_.identity) + ", " + main_->quote(options_.runner_version) +
                  ", " + (options.fence_token > 0 ? std::to_string(options.fence_token) : "NULL") +
                  ")"
-           : "UPDATE " + table + " SET state = 'running', no_transaction = true WHERE version = " +
-                 version;
+           : "UPDATE " + table +
+                 " SET state = 'running', no_transaction = true WHERE version = " + version;
     run(mark + "; COMMIT");
   } catch (const std::exception& e) {
     try {
@@ -222,12 +226,12 @@ ExecResult PgStore::RunOutsideTransaction(const SourceMigration& m, bool up,
       return res;
     }
     res.needs_repair = true;
-    run("UPDATE " + table + " SET state = 'failed', sqlstate = " +
-        main_->quote(res.failure.sqlstate) + ", error_message = " +
-        main_->quote(res.failure.message) + ", failed_statement = " +
-        main_->quote(res.failure.statement) + ", statements_done = " +
-        std::to_string(res.failure.statements_done) + ", execution_ms = " +
-        std::to_string(res.execution_ms) + " WHERE version = " + version);
+    run("UPDATE " + table +
+        " SET state = 'failed', sqlstate = " + main_->quote(res.failure.sqlstate) +
+        ", error_message = " + main_->quote(res.failure.message) +
+        ", failed_statement = " + main_->quote(res.failure.statement) +
+        ", statements_done = " + std::to_string(res.failure.statements_done) +
+        ", execution_ms = " + std::to_string(res.execution_ms) + " WHERE version = " + version);
   } catch (const std::exception& e) {
     // The record still says running: the next run refuses until repair.
     res.needs_repair = true;

@@ -7,9 +7,12 @@ namespace sg::migrate {
 
 std::string_view DriftKindName(DriftKind k) {
   switch (k) {
-    case DriftKind::kChecksumMismatch: return "ChecksumMismatch";
-    case DriftKind::kMissingFile: return "MissingFile";
-    case DriftKind::kOutOfOrder: return "OutOfOrder";
+    case DriftKind::kChecksumMismatch:
+      return "ChecksumMismatch";
+    case DriftKind::kMissingFile:
+      return "MissingFile";
+    case DriftKind::kOutOfOrder:
+      return "OutOfOrder";
   }
   return "Unknown";
 }
@@ -50,8 +53,8 @@ std::vector<Drift> DetectDrift(const Source& source, const std::vector<AppliedRe
     std::string expected = std::to_string(r.version) + "_" + r.name + ".up.sql";
     if (m == nullptr) {
       out.push_back({DriftKind::kMissingFile, r.version, expected,
-                     "version " + std::to_string(r.version) + " (" + r.name +
-                         ") is applied but " + expected + " is missing from the source"});
+                     "version " + std::to_string(r.version) + " (" + r.name + ") is applied but " +
+                         expected + " is missing from the source"});
     } else if (m->migration.checksum != r.checksum) {
       std::string file = m->migration.up.FileName();
       out.push_back({DriftKind::kChecksumMismatch, r.version, file,
@@ -114,9 +117,9 @@ StatusOr<std::vector<DownStep>> PlanDown(const Source& source,
   }
   std::sort(applied.begin(), applied.end(),
             [](const AppliedRecord* a, const AppliedRecord* b) { return a->version > b->version; });
-  if (to && *to != 0 &&
-      std::none_of(applied.begin(), applied.end(),
-                   [&](const AppliedRecord* r) { return r->version == *to; })) {
+  if (to && *to != 0 && std::none_of(applied.begin(), applied.end(), [&](const AppliedRecord* r) {
+        return r->version == *to;
+      })) {
     return InvalidError("--to " + std::to_string(*to) +
                         ": that version is not applied (use 0 to revert everything)");
   }

@@ -4,9 +4,12 @@ namespace sg::migrate {
 
 std::string_view RecordStateName(RecordState s) {
   switch (s) {
-    case RecordState::kApplied: return "applied";
-    case RecordState::kFailed: return "failed";
-    case RecordState::kRunning: return "running";
+    case RecordState::kApplied:
+      return "applied";
+    case RecordState::kFailed:
+      return "failed";
+    case RecordState::kRunning:
+      return "running";
   }
   return "applied";
 }

@@ -6,14 +6,22 @@ namespace sg::migrate {
 
 std::string_view DefaultReason(ExitCode code) {
   switch (code) {
-    case ExitCode::kOk: return "Succeeded";
-    case ExitCode::kInternal: return "InternalError";
-    case ExitCode::kUsage: return "InvalidInput";
-    case ExitCode::kMigrationFailed: return "MigrationFailed";
-    case ExitCode::kDrift: return "Drift";
-    case ExitCode::kLock: return "LockTimeout";
-    case ExitCode::kNeedsRepair: return "NeedsRepair";
-    case ExitCode::kConnect: return "ConnectionFailed";
+    case ExitCode::kOk:
+      return "Succeeded";
+    case ExitCode::kInternal:
+      return "InternalError";
+    case ExitCode::kUsage:
+      return "InvalidInput";
+    case ExitCode::kMigrationFailed:
+      return "MigrationFailed";
+    case ExitCode::kDrift:
+      return "Drift";
+    case ExitCode::kLock:
+      return "LockTimeout";
+    case ExitCode::kNeedsRepair:
+      return "NeedsRepair";
+    case ExitCode::kConnect:
+      return "ConnectionFailed";
   }
   return "InternalError";
 }
@@ -115,7 +123,8 @@ std::string HumanReport(const Json& r) {
     for (const auto& m : r[key]) {
       out << "  " << m.value("version", int64_t{0}) << "  " << m.value("name", "");
       if (m.contains("execution_ms")) out << "  (" << m["execution_ms"].get<int64_t>() << " ms)";
-      if (m.contains("state") && m["state"] != "applied") out << "  [" << m["state"].get<std::string>() << "]";
+      if (m.contains("state") && m["state"] != "applied")
+        out << "  [" << m["state"].get<std::string>() << "]";
       if (m.value("no_transaction", false)) out << "  [no-transaction]";
       if (m.value("baseline", false)) out << "  [baseline]";
       out << "\n";
@@ -146,8 +155,8 @@ std::string HumanReport(const Json& r) {
     for (const auto& d : r["drift"]) out << "drift: " << d.value("message", "") << "\n";
   }
   if (r.contains("error") && r["error"].contains("message")) {
-    out << "error (" << r["error"].value("reason", "") << "): " << r["error"]["message"].get<std::string>()
-        << "\n";
+    out << "error (" << r["error"].value("reason", "")
+        << "): " << r["error"]["message"].get<std::string>() << "\n";
     if (r["error"].contains("statement")) {
       out << "  statement: " << r["error"]["statement"].get<std::string>().substr(0, 500) << "\n";
     }

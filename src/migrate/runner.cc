@@ -1,8 +1,8 @@
 #include "migrate/runner.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <random>
-#include <unistd.h>
 
 #include "common/duration.h"
 #include "migrate/planner.h"
@@ -95,8 +95,8 @@ bool Runner::CheckState(const Source& source, StoreState* state, Outcome* out,
                         bool allow_out_of_order) {
   auto read = store_->Read();
   if (!read.ok()) {
-    ExitCode code = read.status().code() == Code::kUnavailable ? ExitCode::kConnect
-                                                                : ExitCode::kInternal;
+    ExitCode code =
+        read.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal;
     *out = Fail(std::move(*out), code, read.status().message());
     return false;
   }
@@ -144,10 +144,10 @@ bool Runner::AcquireLock(Outcome* out) {
   while (true) {
     auto got = store_->TryLock();
     if (!got.ok()) {
-      *out = Fail(std::move(*out),
-                  got.status().code() == Code::kUnavailable ? ExitCode::kConnect
-                                                            : ExitCode::kInternal,
-                  got.status().message());
+      *out =
+          Fail(std::move(*out),
+               got.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal,
+               got.status().message());
       return false;
     }
     if (*got) return true;
@@ -156,8 +156,7 @@ bool Runner::AcquireLock(Outcome* out) {
       std::string holder = store_->DescribeLockHolder();
       *out = Fail(std::move(*out), ExitCode::kLock,
                   "runner lock not obtained within --lock-wait " +
-                      FormatDuration(options_.lock_wait) +
-                      (holder.empty() ? "" : ": " + holder) +
+                      FormatDuration(options_.lock_wait) + (holder.empty() ? "" : ": " + holder) +
                       "; another `schemagate migrate` is running against this database",
                   "LockNotObtained");
       return false;
@@ -192,8 +191,10 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
     }
     if (r.outcome == ExecOutcome::kFenced) {
       *out = Fail(std::move(*out), ExitCode::kLock,
-                  "fenced out before " + file + ": a newer run recorded a higher fencing token "
-                  "than " + std::to_string(options_.fence_token) + "; nothing was applied",
+                  "fenced out before " + file +
+                      ": a newer run recorded a higher fencing token "
+                      "than " +
+                      std::to_string(options_.fence_token) + "; nothing was applied",
                   "Fenced");
       return false;
     }
@@ -232,12 +233,12 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
     }
     out->report["error"] = err;
     if (r.failure.sqlstate == "55P03") {
-      *out = Fail(std::move(*out), ExitCode::kLock,
-                  where + ": lock timeout (" +
-                      FormatDuration(options_.lock_timeout.value_or(Ms(0))) + ") " +
-                      std::to_string(attempt + 1) + " times: " + r.failure.message +
-                      "; the migration was rolled back each time",
-                  "LockTimeout");
+      *out =
+          Fail(std::move(*out), ExitCode::kLock,
+               where + ": lock timeout (" + FormatDuration(options_.lock_timeout.value_or(Ms(0))) +
+                   ") " + std::to_string(attempt + 1) + " times: " + r.failure.message +
+                   "; the migration was rolled back each time",
+               "LockTimeout");
       return false;
     }
     *out = Fail(std::move(*out), ExitCode::kMigrationFailed,
@@ -255,7 +256,8 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   // pending (every replica of an app may call this at start-up).
   if (!CheckState(source, &state, &out, options_.allow_out_of_order)) return out;
   auto plan = PlanUp(source, state.records, target);
-  if (!plan.ok()) return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
+  if (!plan.ok())
+    return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
   out.report["applied"] = Json::array();
   out.report["target_version"] = target.value_or(source.Latest());
   if (plan->empty()) {
@@ -273,7 +275,8 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   // Another runner may have applied some or all while we waited.
   if (!CheckState(source, &state, &out, options_.allow_out_of_order)) return out;
   plan = PlanUp(source, state.records, target);
-  if (!plan.ok()) return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
+  if (!plan.ok())
+    return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
   int64_t current = CurrentVersion(state.records);
   for (const SourceMigration* m : *plan) {
     if (!Execute(*m, true, &out)) {
@@ -308,10 +311,10 @@ Outcome Runner::Status(const Source& source) {
   Outcome out = Start("status");
   auto read = store_->Read();
   if (!read.ok()) {
-    return Fail(std::move(out),
-                read.status().code() == Code::kUnavailable ? ExitCode::kConnect
-                                                            : ExitCode::kInternal,
-                read.status().message());
+    return Fail(
+        std::move(out),
+        read.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal,
+        read.status().message());
   }
   const StoreState& state = *read;
   out.report["current_version"] = CurrentVersion(state.records);
@@ -353,7 +356,8 @@ Outcome Runner::Plan(const Source& source, std::optional<int64_t> target) {
   StoreState state;
   if (!CheckState(source, &state, &out, options_.allow_out_of_order)) return out;
   auto plan = PlanUp(source, state.records, target);
-  if (!plan.ok()) return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
+  if (!plan.ok())
+    return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
   out.report["target_version"] = target.value_or(source.Latest());
   Json would = Json::array();
   for (const SourceMigration* m : *plan) {
@@ -369,8 +373,8 @@ Outcome Runner::Baseline(const Source& source, int64_t version) {
   Outcome out = Start("baseline");
   if (source.Find(version) == nullptr) {
     return Fail(std::move(out), ExitCode::kUsage,
-                "baseline " + std::to_string(version) + ": no migration file with that version in " +
-                    source.dir);
+                "baseline " + std::to_string(version) +
+                    ": no migration file with that version in " + source.dir);
   }
   if (!AcquireLock(&out)) return out;
   LockGuard guard(store_);

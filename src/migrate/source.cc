@@ -39,9 +39,9 @@ std::string JoinProblems(const std::string& dir, const std::vector<std::string>&
 }  // namespace
 
 const SourceMigration* Source::Find(int64_t version) const {
-  auto it = std::lower_bound(
-      migrations.begin(), migrations.end(), version,
-      [](const SourceMigration& m, int64_t v) { return m.migration.version < v; });
+  auto it =
+      std::lower_bound(migrations.begin(), migrations.end(), version,
+                       [](const SourceMigration& m, int64_t v) { return m.migration.version < v; });
   if (it == migrations.end() || it->migration.version != version) return nullptr;
   return &*it;
 }
@@ -148,8 +148,7 @@ StatusOr<Source> LoadSource(const std::string& dir) {
     m.up = Script{pair.up->string(), std::move(up_sql).value(), false};
     m.up.no_transaction = HasNoTransactionDirective(m.up.sql);
     m.checksum = Sha256Hex(m.up.sql);
-    auto up_statements = PrepareScript(pair.up->filename().string(), m.up.sql,
-                                       m.up.no_transaction);
+    auto up_statements = PrepareScript(pair.up->filename().string(), m.up.sql, m.up.no_transaction);
     if (!up_statements.ok()) {
       problems.push_back(up_statements.status().message());
       continue;

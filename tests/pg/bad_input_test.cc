@@ -9,7 +9,8 @@ class BadInputTest : public MigrateTest {
   void ExpectUsageError(const std::vector<std::string>& args, const std::string& needle) {
     RunResult r = Migrate(args);
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "missing \"" << needle << "\" in: " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos)
+        << "missing \"" << needle << "\" in: " << r.err;
     EXPECT_FALSE(TableExists("schemagate_migrations"));
   }
 };
@@ -47,7 +48,8 @@ TEST_F(BadInputTest, DownWithoutUp) {
 
 TEST_F(BadInputTest, UnterminatedDollarQuoteNamesLine) {
   Write("0001_open.up.sql", "SELECT 1;\nDO $body$ BEGIN PERFORM 1; END\n");
-  ExpectUsageError({"up"}, "0001_open.up.sql: unterminated dollar-quoted string $body$ opened at line 2");
+  ExpectUsageError({"up"},
+                   "0001_open.up.sql: unterminated dollar-quoted string $body$ opened at line 2");
 }
 
 TEST_F(BadInputTest, TransactionControlInsideATransactionalFile) {
@@ -57,7 +59,7 @@ TEST_F(BadInputTest, TransactionControlInsideATransactionalFile) {
 
 TEST_F(BadInputTest, MissingDirectory) {
   RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", "/nonexistent/migrations",
-                     "--database-url", url_});
+                            "--database-url", url_});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("/nonexistent/migrations does not exist"), std::string::npos) << r.err;
 }
@@ -67,7 +69,7 @@ TEST_F(BadInputTest, UnreadableDirectory) {
     // root reads everything; a file in place of the directory is unreadable as one.
     Write("notadir", "x");
     RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", (dir_ / "notadir").string(),
-                       "--database-url", url_});
+                              "--database-url", url_});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("notadir: cannot read"), std::string::npos) << r.err;
     return;
@@ -81,8 +83,9 @@ TEST_F(BadInputTest, UnreadableDirectory) {
 
 TEST_F(BadInputTest, InvalidUrlNeverEchoesThePassword) {
   Write("0001_a.up.sql", "SELECT 1;");
-  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url",
-                     "postgresql://me:topsecret@127.0.0.1:notaport/db?bogus_option=1"});
+  RunResult r =
+      RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url",
+                  "postgresql://me:topsecret@127.0.0.1:notaport/db?bogus_option=1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("invalid database URL"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("topsecret"), std::string::npos) << r.err;
@@ -91,21 +94,24 @@ TEST_F(BadInputTest, InvalidUrlNeverEchoesThePassword) {
 
 TEST_F(BadInputTest, MissingUrl) {
   Write("0001_a.up.sql", "SELECT 1;");
-  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string()}, {{"DATABASE_URL", ""}});
+  RunResult r =
+      RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string()}, {{"DATABASE_URL", ""}});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--database-url or set DATABASE_URL"), std::string::npos) << r.err;
 }
 
 TEST_F(BadInputTest, UrlFromEnvironment) {
   Write("0001_a.up.sql", "CREATE TABLE from_env (x int);");
-  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string()}, {{"DATABASE_URL", url_}});
+  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string()},
+                           {{"DATABASE_URL", url_}});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(TableExists("from_env"));
 }
 
 TEST_F(BadInputTest, BadDurationNamesTheFlag) {
   Write("0001_a.up.sql", "SELECT 1;");
-  ExpectUsageError({"up", "--lock-timeout", "5 seconds"}, "--lock-timeout: invalid duration \"5 seconds\"");
+  ExpectUsageError({"up", "--lock-timeout", "5 seconds"},
+                   "--lock-timeout: invalid duration \"5 seconds\"");
 }
 
 TEST_F(BadInputTest, UnknownFlagIsAUsageError) {
@@ -118,22 +124,26 @@ TEST_F(BadInputTest, UnreachableServerIsExitSeven) {
   Write("0001_a.up.sql", "SELECT 1;");
   // A port nobody listens on (the shared server's port + 1 is free or not PostgreSQL).
   int code = -1;
-  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url",
-                     "postgresql://postgres:topsecret@127.0.0.1:1/db?connect_timeout=5", "-o", "json"});
+  RunResult r = RunCommand(
+      {SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url",
+       "postgresql://postgres:topsecret@127.0.0.1:1/db?connect_timeout=5", "-o", "json"});
   code = r.exit_code;
   EXPECT_EQ(code, 7) << r.out << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["error"]["reason"], "ConnectionFailed");
-  EXPECT_NE(j["error"]["message"].get<std::string>().find("cannot connect to postgres@127.0.0.1:1/db"),
-            std::string::npos);
+  EXPECT_NE(
+      j["error"]["message"].get<std::string>().find("cannot connect to postgres@127.0.0.1:1/db"),
+      std::string::npos);
   EXPECT_EQ(r.out.find("topsecret"), std::string::npos);
 }
 
 TEST_F(BadInputTest, WrongPasswordIsExitSevenAndNeverPrinted) {
   Write("0001_a.up.sql", "SELECT 1;");
-  std::string wrong = "postgresql://postgres:WrongPassw0rd@127.0.0.1:" +
-                      std::to_string(SharedPgServer().port()) + "/postgres";
-  RunResult r = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url", wrong});
+  std::string wrong =
+      "postgresql://postgres:WrongPassw0rd@127.0.0.1:" + std::to_string(SharedPgServer().port()) +
+      "/postgres";
+  RunResult r = RunCommand(
+      {SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url", wrong});
   EXPECT_EQ(r.exit_code, 7) << r.err;
   EXPECT_NE(r.err.find("password authentication failed"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("WrongPassw0rd"), std::string::npos) << r.err;

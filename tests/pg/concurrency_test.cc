@@ -16,8 +16,9 @@ class ConcurrencyTest : public MigrateTest {
  protected:
   // Each migration creates a table (fails if run twice) and logs itself.
   void WriteNonIdempotent(int n) {
-    Write("0001_log.up.sql", "CREATE TABLE applied_log (version int);\n"
-                             "INSERT INTO applied_log VALUES (1);\n");
+    Write("0001_log.up.sql",
+          "CREATE TABLE applied_log (version int);\n"
+          "INSERT INTO applied_log VALUES (1);\n");
     for (int v = 2; v <= n; ++v) {
       Write("000" + std::to_string(v) + "_t.up.sql",
             "CREATE TABLE t" + std::to_string(v) + " (x int);\nINSERT INTO applied_log VALUES (" +
@@ -72,11 +73,13 @@ TEST_F(ConcurrencyTest, KilledDuringALongMigrationThenRerunAppliesExactlyOnce) {
 
 TEST_F(ConcurrencyTest, KilledDuringANoTransactionMigrationBlocksUntilRepair) {
   WriteNonIdempotent(1);
-  Write("0002_slow.up.sql", "-- schemagate:no-transaction\nCREATE TABLE t2 (x int);\n"
-                            "SELECT pg_sleep(60);\n");
+  Write("0002_slow.up.sql",
+        "-- schemagate:no-transaction\nCREATE TABLE t2 (x int);\n"
+        "SELECT pg_sleep(60);\n");
   Process victim({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url", url_});
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (Scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'") == 0) {
+  while (Scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'") ==
+         0) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline);
     std::this_thread::sleep_for(20ms);
   }
@@ -86,8 +89,9 @@ TEST_F(ConcurrencyTest, KilledDuringANoTransactionMigrationBlocksUntilRepair) {
   nlohmann::json r = MigrateJson({"up"}, &code);
   EXPECT_EQ(code, 6);
   EXPECT_NE(r["error"]["message"].get<std::string>().find("interrupted"), std::string::npos);
-  EXPECT_EQ(Query("SELECT state FROM schemagate_migrations WHERE version = 2")[0][0].as<std::string>(),
-            "running");
+  EXPECT_EQ(
+      Query("SELECT state FROM schemagate_migrations WHERE version = 2")[0][0].as<std::string>(),
+      "running");
 }
 
 }  // namespace

@@ -34,8 +34,9 @@ class LockTest : public MigrateTest {
     Write("0002_alter.up.sql", "ALTER TABLE t ADD COLUMN name text;\n");
   }
   int64_t WaitingSchemagateBackends() {
-    return Scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'schemagate%' "
-                  "AND wait_event_type = 'Lock'");
+    return Scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'schemagate%' "
+        "AND wait_event_type = 'Lock'");
   }
 };
 
@@ -88,7 +89,8 @@ TEST_F(LockTest, RunnerLockHeldElsewhereIsExitFiveNamingTheHolder) {
   EXPECT_EQ(code, 5);
   EXPECT_EQ(r["error"]["reason"], "LockNotObtained");
   std::string msg = r["error"]["message"];
-  EXPECT_NE(msg.find("held by backend pid " + std::to_string(holder.backendpid())), std::string::npos)
+  EXPECT_NE(msg.find("held by backend pid " + std::to_string(holder.backendpid())),
+            std::string::npos)
       << msg;
   EXPECT_NE(msg.find("someone-else"), std::string::npos) << msg;
   EXPECT_EQ(AppliedVersions(), (std::vector<int64_t>{1}));
@@ -104,8 +106,9 @@ TEST_F(LockTest, RunnerLockIsPolledUntilReleased) {
                   "--lock-wait", "60s"});
   // The runner's lock connection appears; it polls, it does not block.
   ASSERT_TRUE(Eventually([&] {
-    return Scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
-                  "'schemagate lock%'") == 1;
+    return Scalar(
+               "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+               "'schemagate lock%'") == 1;
   }));
   EXPECT_EQ(WaitingSchemagateBackends(), 0);
   holder.reset();  // session ends: lock released

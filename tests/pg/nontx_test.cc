@@ -11,8 +11,9 @@ class NoTransactionTest : public MigrateTest {
  protected:
   void SetUp() override {
     MigrateTest::SetUp();
-    Write("0001_t.up.sql", "CREATE TABLE t (id int, email text);\n"
-                           "INSERT INTO t VALUES (1, 'a'), (2, 'a');\n");
+    Write("0001_t.up.sql",
+          "CREATE TABLE t (id int, email text);\n"
+          "INSERT INTO t VALUES (1, 'a'), (2, 'a');\n");
   }
 };
 
@@ -38,8 +39,9 @@ TEST_F(NoTransactionTest, TheSameFileWithoutTheDirectiveFails) {
 }
 
 TEST_F(NoTransactionTest, FailedConcurrentIndexNeedsRepairAndNamesTheInvalidIndex) {
-  Write("0002_uniq.up.sql", "-- schemagate:no-transaction\n"
-                            "CREATE UNIQUE INDEX CONCURRENTLY t_email_uniq ON t (email);\n");
+  Write("0002_uniq.up.sql",
+        "-- schemagate:no-transaction\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY t_email_uniq ON t (email);\n");
   Write("0003_after.up.sql", "CREATE TABLE after_it (x int);\n");
   int code = -1;
   json r = MigrateJson({"up"}, &code);
@@ -52,8 +54,9 @@ TEST_F(NoTransactionTest, FailedConcurrentIndexNeedsRepairAndNamesTheInvalidInde
   EXPECT_NE(msg.find("INVALID"), std::string::npos) << msg;
   EXPECT_NE(msg.find("repair"), std::string::npos) << msg;
   EXPECT_FALSE(TableExists("after_it"));
-  auto rec = Query("SELECT state, sqlstate, failed_statement, statements_done FROM "
-                   "schemagate_migrations WHERE version = 2")[0];
+  auto rec = Query(
+      "SELECT state, sqlstate, failed_statement, statements_done FROM "
+      "schemagate_migrations WHERE version = 2")[0];
   EXPECT_EQ(rec[0].as<std::string>(), "failed");
   EXPECT_EQ(rec[1].as<std::string>(), "23505");
   EXPECT_NE(rec[2].as<std::string>().find("CREATE UNIQUE INDEX CONCURRENTLY"), std::string::npos);
@@ -77,9 +80,10 @@ TEST_F(NoTransactionTest, FailedConcurrentIndexNeedsRepairAndNamesTheInvalidInde
 }
 
 TEST_F(NoTransactionTest, PartialFailureRecordsHowFarItGot) {
-  Write("0002_two.up.sql", "-- schemagate:no-transaction\n"
-                           "CREATE TABLE first_done (x int);\n"
-                           "SELECT * FROM not_there;\n");
+  Write("0002_two.up.sql",
+        "-- schemagate:no-transaction\n"
+        "CREATE TABLE first_done (x int);\n"
+        "SELECT * FROM not_there;\n");
   int code = -1;
   json r = MigrateJson({"up"}, &code);
   EXPECT_EQ(code, 6);

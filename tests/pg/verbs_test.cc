@@ -118,8 +118,9 @@ TEST_F(VerbsTest, GolangMigrateBeginCommitWrapperRunsAsOneMigration) {
 
 TEST_F(VerbsTest, FailedMigrationRollsBackCompletelyAndNamesFileLineAndSqlstate) {
   WriteThree();
-  Write("0004_broken.up.sql",
-        "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\n\nSELECT * FROM missing_table;\n");
+  Write(
+      "0004_broken.up.sql",
+      "CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\n\nSELECT * FROM missing_table;\n");
   int code = -1;
   json r = MigrateJson({"up"}, &code);
   EXPECT_EQ(code, 3);
@@ -217,8 +218,9 @@ TEST_F(VerbsTest, StatusOnAFreshDatabaseCreatesNothing) {
 TEST_F(VerbsTest, PlanProvablyWritesNothing) {
   WriteThree();
   auto relations = [&] {
-    return Scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                  "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')");
+    return Scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')");
   };
   int64_t before = relations();
   int code = -1;
@@ -238,16 +240,19 @@ TEST_F(VerbsTest, PlanProvablyWritesNothing) {
   std::string db = url_.substr(url_.rfind('/') + 1);
   db = db.substr(0, db.find('?'));
   std::string role = "reader_" + db;
-  Query("CREATE ROLE " + role + " LOGIN PASSWORD 'reader-pw'; REVOKE CREATE ON SCHEMA public FROM "
-        "PUBLIC; GRANT SELECT ON schemagate_migrations, schemagate_migrations_fence TO " + role);
-  std::string reader_url = "postgresql://" + role + ":reader-pw@127.0.0.1:" +
-                           std::to_string(SharedPgServer().port()) + "/" + db;
-  RunResult plan = RunCommand({SCHEMAGATE_BIN, "migrate", "plan", "--dir", dir_.string(),
-                        "--database-url", reader_url});
+  Query("CREATE ROLE " + role +
+        " LOGIN PASSWORD 'reader-pw'; REVOKE CREATE ON SCHEMA public FROM "
+        "PUBLIC; GRANT SELECT ON schemagate_migrations, schemagate_migrations_fence TO " +
+        role);
+  std::string reader_url = "postgresql://" + role +
+                           ":reader-pw@127.0.0.1:" + std::to_string(SharedPgServer().port()) + "/" +
+                           db;
+  RunResult plan = RunCommand(
+      {SCHEMAGATE_BIN, "migrate", "plan", "--dir", dir_.string(), "--database-url", reader_url});
   EXPECT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_EQ(plan.out.find("reader-pw"), std::string::npos);
-  RunResult up = RunCommand({SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(),
-                      "--database-url", reader_url});
+  RunResult up = RunCommand(
+      {SCHEMAGATE_BIN, "migrate", "up", "--dir", dir_.string(), "--database-url", reader_url});
   EXPECT_NE(up.exit_code, 0);  // the same role cannot write: plan really wrote nothing
 }
 

@@ -115,16 +115,14 @@ std::unique_ptr<PgServer> PgServer::Start() {
     pw << kPassword << "\n";
   }
   if (who.drop) chown(pwfile.c_str(), who.uid, who.gid);
-  {
-    std::ofstream l(log);
-  }
+  { std::ofstream l(log); }
   if (who.drop) chown(log.c_str(), who.uid, who.gid);
 
-  pid_t init = SpawnAs(who,
-                       {s->bindir_ + "/initdb", "-D", s->dir_ + "/data", "-U", "postgres",
-                        "--pwfile=" + pwfile, "--auth-local=trust",
-                        "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "-N"},
-                       log);
+  pid_t init = SpawnAs(
+      who,
+      {s->bindir_ + "/initdb", "-D", s->dir_ + "/data", "-U", "postgres", "--pwfile=" + pwfile,
+       "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "-N"},
+      log);
   int status = 0;
   waitpid(init, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -134,13 +132,13 @@ std::unique_ptr<PgServer> PgServer::Start() {
 
   for (int attempt = 0; attempt < 5; ++attempt) {
     s->port_ = FreePort();
-    s->pid_ = SpawnAs(who,
-                      {s->bindir_ + "/postgres", "-D", s->dir_ + "/data", "-p",
-                       std::to_string(s->port_), "-k", s->dir_, "-c", "listen_addresses=127.0.0.1",
-                       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-                       "full_page_writes=off", "-c", "max_connections=200", "-c",
-                       "log_min_messages=warning"},
-                      log);
+    s->pid_ =
+        SpawnAs(who,
+                {s->bindir_ + "/postgres", "-D", s->dir_ + "/data", "-p", std::to_string(s->port_),
+                 "-k", s->dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                 "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
+                 "max_connections=200", "-c", "log_min_messages=warning"},
+                log);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       if (waitpid(s->pid_, &status, WNOHANG) == s->pid_) {
@@ -170,8 +168,8 @@ PgServer::~PgServer() {
 }
 
 std::string PgServer::Url(const std::string& db) const {
-  return std::string("postgresql://postgres:") + kPassword + "@127.0.0.1:" +
-         std::to_string(port_) + "/" + db + "?sslmode=disable";
+  return std::string("postgresql://postgres:") + kPassword + "@127.0.0.1:" + std::to_string(port_) +
+         "/" + db + "?sslmode=disable";
 }
 
 std::string PgServer::CreateDatabase(const std::string& prefix) {

@@ -65,7 +65,8 @@ RunResult Reap(pid_t pid, const std::string& out_path, const std::string& err_pa
 
 }  // namespace
 
-RunResult RunCommand(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env) {
   std::string out = TempPath("out"), err = TempPath("err");
   pid_t pid = Spawn(argv, env, out, err);
   return Reap(pid, out, err);

@@ -24,7 +24,7 @@ struct RunResult {
 
 // Runs argv[0] (searched in PATH) with `env` added to the environment.
 RunResult RunCommand(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env = {});
+                     const std::map<std::string, std::string>& env = {});
 
 // A child running in the background; output goes to files under /tmp.
 class Process {

@@ -1,0 +1,116 @@
+#include "migrate/source.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "migrate/checksum.h"
+
+namespace sg::migrate {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sg-src-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const std::string& name, const std::string& body) {
+    std::ofstream(dir_ / name) << body;
+  }
+  fs::path dir_;
+};
+
+TEST_F(SourceTest, OrdersNumericallyAndPairsDownFiles) {
+  Write("10_ten.up.sql", "SELECT 10;");
+  Write("9_nine.up.sql", "SELECT 9;");
+  Write("9_nine.down.sql", "SELECT -9;");
+  Write("notes.txt", "ignored");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations.size(), 2u);
+  EXPECT_EQ(s->migrations[0].migration.version, 9);
+  EXPECT_EQ(s->migrations[1].migration.version, 10);
+  EXPECT_TRUE(s->migrations[0].migration.down.has_value());
+  EXPECT_FALSE(s->migrations[1].migration.down.has_value());
+  EXPECT_EQ(s->migrations[0].migration.checksum, Sha256Hex("SELECT 9;"));
+  EXPECT_EQ(s->Latest(), 10);
+  EXPECT_NE(s->Find(10), nullptr);
+  EXPECT_EQ(s->Find(11), nullptr);
+}
+
+TEST_F(SourceTest, FollowsConfigMapStyleSymlinksAndSkipsDotEntries) {
+  fs::create_directories(dir_ / "..2024_01_01");
+  std::ofstream(dir_ / "..2024_01_01" / "1_a.up.sql") << "SELECT 1;";
+  fs::create_directory_symlink("..2024_01_01", dir_ / "..data");
+  fs::create_symlink("..data/1_a.up.sql", dir_ / "1_a.up.sql");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations.size(), 1u);
+  EXPECT_EQ(s->migrations[0].migration.up.sql, "SELECT 1;");
+}
+
+TEST_F(SourceTest, ReportsEveryProblemAtOnce) {
+  Write("1_a.up.sql", "SELECT 1;");
+  Write("01_b.up.sql", "SELECT 1;");
+  Write("x.up.sql", "SELECT 1;");
+  Write("2_empty.up.sql", "-- nothing\n");
+  Write("3_c.up.sql", "SELECT 1;");
+  Write("3_d.down.sql", "SELECT 1;");
+  auto s = LoadSource(dir_.string());
+  ASSERT_FALSE(s.ok());
+  const std::string& m = s.status().message();
+  EXPECT_NE(m.find("4 problems"), std::string::npos) << m;
+  EXPECT_NE(m.find("duplicate version 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("x.up.sql: malformed name"), std::string::npos) << m;
+  EXPECT_NE(m.find("2_empty.up.sql: no SQL statements"), std::string::npos) << m;
+  EXPECT_NE(m.find("3_d.down.sql: name does not match 3_c.up.sql"), std::string::npos) << m;
+}
+
+TEST_F(SourceTest, StripsABeginCommitWrapperOnly) {
+  Write("1_w.up.sql", "BEGIN;\nSELECT 1;\nSELECT 2;\nCOMMIT;\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations[0].up_statements.size(), 2u);
+  EXPECT_EQ(s->migrations[0].up_statements[0].text, "SELECT 1");
+  EXPECT_EQ(s->migrations[0].up_statements[0].line, 2);
+}
+
+TEST_F(SourceTest, NoTransactionFilesKeepTheirTransactionControl) {
+  Write("1_n.up.sql", "-- schemagate:no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;\nVACUUM;\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->migrations[0].migration.up.no_transaction);
+  EXPECT_EQ(s->migrations[0].up_statements.size(), 4u);
+}
+
+TEST_F(SourceTest, EmptyDownFileIsAllowedUntilUsed) {
+  Write("1_a.up.sql", "SELECT 1;");
+  Write("1_a.down.sql", "-- todo\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->migrations[0].migration.down.has_value());
+  EXPECT_TRUE(s->migrations[0].down_statements.empty());
+}
+
+TEST_F(SourceTest, MissingDirectoryIsNotFound) {
+  auto s = LoadSource((dir_ / "nope").string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Code::kNotFound);
+  EXPECT_NE(s.status().message().find("nope does not exist"), std::string::npos);
+}
+
+TEST(ChecksumTest, KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace sg::migrate

@@ -1,0 +1,99 @@
+#include "migrate/sql_splitter.h"
+
+#include <gtest/gtest.h>
+
+namespace sg::migrate {
+namespace {
+
+std::vector<std::string> Texts(std::string_view sql) {
+  auto r = SplitStatements(sql);
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> out;
+  if (r.ok()) {
+    for (auto& s : *r) out.push_back(s.text);
+  }
+  return out;
+}
+
+TEST(SqlSplitterTest, SplitsOnTopLevelSemicolons) {
+  EXPECT_EQ(Texts("SELECT 1; SELECT 2;\nSELECT 3"),
+            (std::vector<std::string>{"SELECT 1", "SELECT 2", "SELECT 3"}));
+}
+
+TEST(SqlSplitterTest, IgnoresSemicolonsInStringsIdentifiersAndComments) {
+  auto t = Texts(
+      "INSERT INTO \"a;b\" VALUES ('x;y', 'it''s;'); -- c;d\n"
+      "/* e; /* nested; */ f; */ SELECT E'\\';'; SELECT 2");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0], "INSERT INTO \"a;b\" VALUES ('x;y', 'it''s;')");
+  EXPECT_EQ(t[1], "-- c;d\n/* e; /* nested; */ f; */ SELECT E'\\';'");
+  EXPECT_EQ(t[2], "SELECT 2");
+}
+
+TEST(SqlSplitterTest, DollarQuotes) {
+  auto t = Texts(
+      "CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql;"
+      "DO $body$ BEGIN PERFORM 1; $x$ not a close; END $body$; SELECT $1");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[2], "SELECT $1");  // a parameter, not a dollar quote
+}
+
+TEST(SqlSplitterTest, IdentifierWithDollarIsNotAQuote) {
+  EXPECT_EQ(Texts("SELECT a$b$c FROM t; SELECT 2").size(), 2u);
+}
+
+TEST(SqlSplitterTest, BeginAtomicBodies) {
+  auto t = Texts(
+      "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a; "
+      "SELECT CASE WHEN a > 0 THEN 1 ELSE 0 END; END; BEGIN; COMMIT");
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[1], "BEGIN");
+}
+
+TEST(SqlSplitterTest, ReportsStartLines) {
+  auto r = SplitStatements("\n\nSELECT 1;\n-- note\nSELECT\n2;");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].line, 3);
+  EXPECT_EQ((*r)[1].line, 4);  // the statement starts with its comment
+}
+
+TEST(SqlSplitterTest, DropsEmptyStatements) {
+  EXPECT_TRUE(Texts(" ; ;\n-- only comments\n/* x */").empty());
+}
+
+TEST(SqlSplitterTest, UnterminatedConstructsNameTheirLine) {
+  for (auto [sql, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"SELECT 1;\nSELECT 'open", "string literal opened at line 2"},
+           {"\n\"open", "quoted identifier opened at line 2"},
+           {"SELECT 1;\n\n$q$ body", "dollar-quoted string $q$ opened at line 3"},
+           {"/* open", "comment */ opened at line 1"}}) {
+    auto r = SplitStatements(sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status();
+  }
+}
+
+TEST(SqlSplitterTest, CountsLinesAcrossEveryConstruct) {
+  // Line counting must be right across every construct.
+  std::string sql = "SELECT 'a\nb';\n$$\n\n$$;\n/*\n*/SELECT 3;";
+  auto r = SplitStatements(sql);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[1].line, 3);
+  EXPECT_EQ((*r)[2].line, 6);
+}
+
+TEST(TransactionControlTest, Recognises) {
+  for (const char* s : {"BEGIN", "begin work", "COMMIT", "END", "ROLLBACK", "START TRANSACTION",
+                        "-- x\nCOMMIT", "ABORT"}) {
+    EXPECT_TRUE(IsTransactionControl({s, 1})) << s;
+  }
+  for (const char* s : {"ROLLBACK TO SAVEPOINT a", "SAVEPOINT a", "SELECT 1",
+                        "CREATE TABLE begin_x ()", "START something"}) {
+    EXPECT_FALSE(IsTransactionControl({s, 1})) << s;
+  }
+}
+
+}  // namespace
+}  // namespace sg::migrate
