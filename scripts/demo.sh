@@ -62,7 +62,7 @@ printf 'ALTER TABLE accounts ADD COLUMN plan text;\n' >"$MIG/0004_add_plan.up.sq
 run up
 say "8 runners at once against a fresh database: each version applied exactly once"
 psql -X -q "$DATABASE_URL" -c "CREATE DATABASE fresh"
-FRESH="${DATABASE_URL/\/postgres?/\/fresh?}"
+FRESH="postgresql://postgres:$PASSWORD@127.0.0.1:$PORT/fresh?sslmode=disable"
 for i in $(seq 8); do
   "$SG" migrate up --dir "$MIG" --database-url "$FRESH" --identity "replica-$i" >"$WORK/r$i.log" 2>&1 &
 done
