@@ -389,6 +389,28 @@ TEST_F(RestTransportTest, StreamCancelUnblocksAWaitingRead) {
   b.close(std::ios_base::out).wait();
 }
 
+TEST_F(RestTransportTest, StreamCancelBeforeHeadersArrive) {
+  std::promise<void> arrived;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  server_.set_handler([&arrived, released](http::http_request req) {
+    arrived.set_value();
+    released.wait();  // never answers until the test ends
+    req.reply(200, "{}", "application/json");
+  });
+  Cancellation cancel;
+  std::thread canceller([&] {
+    arrived.get_future().wait();
+    cancel.Cancel();
+  });
+  auto t = Make(Config(pki().Path("ca.crt")));
+  Status s = t->Stream(
+      Get("/watch"), [](std::string_view) { return OkStatus(); }, cancel);
+  canceller.join();
+  release.set_value();
+  EXPECT_EQ(s.code(), Code::kCancelled) << s;
+}
+
 TEST_F(RestTransportTest, StreamErrorStatusIsMapped) {
   server_.set_handler([](http::http_request req) {
     req.reply(410, R"({"kind":"Status","reason":"Expired","code":410,"message":"too old"})",
