@@ -4,12 +4,14 @@
 #include <iostream>
 
 #include "cmd/migrate_command.h"
+#include "cmd/wait_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"schemagate: schema migrations as Kubernetes resources"};
   app.set_version_flag("--version", SCHEMAGATE_VERSION);
   app.require_subcommand(1);
   sg::cmd::MigrateCommand migrate(app);
+  sg::cmd::WaitCommand wait(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -23,5 +25,6 @@ int main(int argc, char** argv) {
     return 2;  // usage error, as documented for every subcommand
   }
   if (migrate.selected()) return migrate.Run();
+  if (wait.selected()) return wait.Run();
   return 2;
 }
