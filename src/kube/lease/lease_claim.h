@@ -28,6 +28,11 @@
 // can take over only LeaseDuration after it observed our last write, and
 // LeaseDuration > RenewDeadline keeps the two tenures apart.
 //
+// A renew that succeeds after Held() lapsed (but within LeaseDuration)
+// resumes the same tenure with the same token: the optimistic update only
+// succeeds if nobody else wrote the lease in between. Work must still not
+// act while Held() is false.
+//
 // Fencing: while Held(), FencingToken() is the lease's leaseTransitions,
 // which increases with every change of holder (including re-acquiring after
 // a release) and stays fixed while one holder renews. Pass it to the work

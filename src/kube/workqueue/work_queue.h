@@ -18,7 +18,8 @@
 // observes the promotion deterministically.
 //
 // Thread-safety: every method is thread-safe; Get blocks.
-// Ownership: owns its RateLimiter; the Clock must outlive the queue.
+// Ownership: owns its RateLimiter; the Clock must outlive the queue. Shut
+// the queue down and join the workers before destroying it.
 #pragma once
 
 #include <condition_variable>
