@@ -31,9 +31,18 @@ struct Answer {
   std::string content_type = "text/plain; charset=utf-8";
 };
 
+// "?verbose", "?verbose=1", "?a=b&verbose" (split_query drops keys without '=').
 bool HasQueryFlag(const web::uri& uri, const std::string& flag) {
-  auto q = web::uri::split_query(uri.query());
-  return q.count(flag) > 0;
+  const std::string query = uri.query();
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string item = query.substr(start, end - start);
+    if (item.substr(0, item.find('=')) == flag) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 }  // namespace

@@ -134,12 +134,24 @@ TEST(HttpServerTest, AddressErrors) {
   HttpServerOptions o;
   o.address = "nonsense";
   EXPECT_EQ(HttpServer::Start(o, nullptr).status().code(), Code::kInvalid);
-  auto first = StartOnFreePort(nullptr);
-  ASSERT_TRUE(first);
-  o.address = first->address().ToString();
-  auto second = HttpServer::Start(o, nullptr);
-  EXPECT_EQ(second.status().code(), Code::kUnavailable) << second.status();
-  EXPECT_EQ(Get(*first, "/metrics").body, "");  // no registry: empty exposition
+  // A port another socket listens on. (Not a second HttpServer: cpprestsdk
+  // shares one acceptor per port inside a process.)
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  o.address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  auto busy = HttpServer::Start(o, nullptr);
+  EXPECT_EQ(busy.status().code(), Code::kUnavailable) << busy.status();
+  ::close(fd);
+
+  auto empty = StartOnFreePort(nullptr);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(Get(*empty, "/metrics").body, "");  // no registry: empty exposition
 }
 
 }  // namespace
