@@ -89,6 +89,14 @@ bool WaitCommand::selected() const { return flags_->sub->parsed(); }
 
 int WaitCommand::Run() {
   const Flags& f = *flags_;
+  // Block SIGTERM/SIGINT before any thread exists (cpprestsdk's pool, the
+  // watch stream): threads inherit the mask, so only our sigwait thread
+  // below ever takes them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto logger_or = observe::NewLogger(f.log_level, f.log_format);
   if (!logger_or.ok()) {
     std::fprintf(stderr, "schemagate wait: %s\n", logger_or.status().message().c_str());
@@ -153,13 +161,8 @@ int WaitCommand::Run() {
   };
 
   // SIGTERM/SIGINT cancel the wait (the kubelet stops init containers with
-  // SIGTERM). Blocked here and taken by a thread, so Cancel() runs in a
-  // normal context, not a signal handler.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGTERM), taken by a thread so Cancel() runs in a normal context, not a
+  // signal handler.
   struct SignalTarget {
     std::mutex mu;
     observe::MigrationWaiter* waiter = nullptr;

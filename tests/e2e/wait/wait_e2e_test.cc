@@ -43,6 +43,13 @@ std::string FindKubeconfig() {
   return path;
 }
 
+// The binary under test: $SCHEMAGATE_BIN (to try another build) or the one
+// built with this test.
+std::string SchemagateBin() {
+  if (const char* b = std::getenv("SCHEMAGATE_BIN"); b && *b) return b;
+  return SCHEMAGATE_BIN;
+}
+
 int Shell(const std::string& cmd) {
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -56,7 +63,7 @@ class WaitProcess {
     char tmpl[] = "/tmp/sg-wait-e2e-XXXXXX";
     int fd = ::mkstemp(tmpl);
     err_path_ = tmpl;
-    std::vector<std::string> argv = {SCHEMAGATE_BIN, "wait"};
+    std::vector<std::string> argv = {SchemagateBin(), "wait"};
     for (auto& a : args) argv.push_back(std::move(a));
     if (!kubeconfig.empty()) argv.push_back("--kubeconfig=" + kubeconfig);
     pid_ = ::fork();
