@@ -2,11 +2,15 @@
 // Runs a LeaderElector on the Lease <namespace>/<name> with client-go's
 // default timings and reports on stdout, one line each:
 //   new-leader <identity>   started <fencing token>   stopped   exit <status>
-// SIGTERM/SIGINT stop it gracefully (the lease is released).
+// Each line ends with " @<CLOCK_MONOTONIC ms>" so a test can order events of
+// several processes. SIGTERM/SIGINT stop it gracefully (the lease is
+// released). SERVER, if given, replaces the kubeconfig's server URL (the
+// e2e test routes one candidate through a proxy it can stall).
 //
-// usage: lease_candidate KUBECONFIG NAMESPACE NAME IDENTITY
+// usage: lease_candidate KUBECONFIG NAMESPACE NAME IDENTITY [SERVER]
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
@@ -19,7 +23,9 @@
 namespace {
 
 void Say(const std::string& line) {
-  std::printf("%s\n", line.c_str());
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  std::printf("%s @%lld\n", line.c_str(), static_cast<long long>(now.count()));
   std::fflush(stdout);
 }
 
@@ -27,8 +33,8 @@ void Say(const std::string& line) {
 
 int main(int argc, char** argv) {
   using namespace sg::kube;
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: lease_candidate KUBECONFIG NAMESPACE NAME IDENTITY\n");
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: lease_candidate KUBECONFIG NAMESPACE NAME IDENTITY [SERVER]\n");
     return 2;
   }
   // Block the stop signals in every thread; one thread waits for them.
@@ -45,6 +51,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", config.status().ToString().c_str());
     return 2;
   }
+  if (argc == 6) config->server = argv[5];
   auto transport = RestTransport::Create(*config);
   if (!transport.ok()) {
     std::fprintf(stderr, "%s\n", transport.status().ToString().c_str());
