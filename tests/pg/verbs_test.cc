@@ -256,6 +256,46 @@ TEST_F(VerbsTest, PlanProvablyWritesNothing) {
   EXPECT_NE(up.exit_code, 0);  // the same role cannot write: plan really wrote nothing
 }
 
+// Statements a runner with `identity` sent, from the server's statement log.
+int StatementsSentBy(const std::string& identity) {
+  std::ifstream log(SharedPgServer().log_path());
+  std::string line, prefix = "schemagate " + identity + "|";
+  int n = 0;
+  while (std::getline(log, line)) {
+    if (line.rfind(prefix, 0) == 0 &&
+        (line.find("statement: ") != std::string::npos || line.find("execute ") != std::string::npos)) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+TEST_F(VerbsTest, NothingPendingCostsConstantRoundTripsHoweverManyAreApplied) {
+  std::string db = url_.substr(url_.rfind('/') + 1);
+  db = db.substr(0, db.find('?'));
+  Query("ALTER DATABASE " + db + " SET log_statement = 'all'");
+  auto write_upto = [&](int n) {
+    for (int v = 1; v <= n; ++v) {
+      Write(std::to_string(v) + "_t.up.sql", "CREATE TABLE t" + std::to_string(v) + " (x int);\n");
+    }
+  };
+  write_upto(10);
+  ASSERT_EQ(Migrate({"up"}).exit_code, 0);
+  ASSERT_EQ(Migrate({"up", "--identity", "fast-10"}).exit_code, 0);
+  ASSERT_EQ(Migrate({"status", "--identity", "status-10"}).exit_code, 0);
+  write_upto(300);
+  ASSERT_EQ(Migrate({"up"}).exit_code, 0);
+  ASSERT_EQ(Migrate({"up", "--identity", "fast-300"}).exit_code, 0);
+  ASSERT_EQ(Migrate({"status", "--identity", "status-300"}).exit_code, 0);
+  int up10 = StatementsSentBy("fast-10"), up300 = StatementsSentBy("fast-300");
+  int st10 = StatementsSentBy("status-10"), st300 = StatementsSentBy("status-300");
+  EXPECT_GT(up10, 0);
+  EXPECT_EQ(up10, up300);
+  EXPECT_LE(up10, 3);  // session setup + one read
+  EXPECT_EQ(st10, st300);
+  EXPECT_LE(st10, 3);
+}
+
 TEST_F(VerbsTest, BaselineAdoptsAnExistingDatabase) {
   WriteThree();
   Query("CREATE TABLE users (id bigserial PRIMARY KEY, name text, email text)");

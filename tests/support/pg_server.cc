@@ -137,7 +137,7 @@ std::unique_ptr<PgServer> PgServer::Start() {
                 {s->bindir_ + "/postgres", "-D", s->dir_ + "/data", "-p", std::to_string(s->port_),
                  "-k", s->dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
                  "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
-                 "max_connections=200", "-c", "log_min_messages=warning"},
+                 "max_connections=200", "-c", "log_min_messages=warning", "-c", "log_line_prefix=%a|"},
                 log);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {

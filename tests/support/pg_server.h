@@ -31,6 +31,8 @@ class PgServer {
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
+  // The server's log; each line starts with "<application_name>|".
+  std::string log_path() const { return dir_ + "/server.log"; }
   // postgresql://postgres:<password>@127.0.0.1:<port>/<db>?sslmode=disable
   std::string Url(const std::string& db = "postgres") const;
   // Creates a new empty database with a unique name; returns its URL.
