@@ -16,6 +16,11 @@ class RealClock final : public Clock {
 
 void Clock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                       TimePoint deadline) {
+  // "No deadline" callers pass max(); do not feed it to the timed wait.
+  if (deadline == TimePoint::max()) {
+    cv.wait(lock);
+    return;
+  }
   cv.wait_until(lock, deadline);
 }
 

@@ -74,6 +74,22 @@ TEST(RealClockTest, WaitUntilHonoursDeadline) {
   EXPECT_GE(Clock::Real()->Now(), deadline);
 }
 
+TEST(RealClockTest, WaitUntilMaxWaitsForNotification) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ready = false;
+  std::thread notifier([&] {
+    std::lock_guard<std::mutex> l(mu);
+    ready = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  while (!ready) Clock::Real()->WaitUntil(lock, cv, Clock::TimePoint::max());
+  lock.unlock();
+  notifier.join();
+  EXPECT_TRUE(ready);
+}
+
 TEST(RealClockTest, Monotonic) {
   auto a = Clock::Real()->Now();
   auto b = Clock::Real()->Now();
