@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cmd/controller_command.h"
 #include "cmd/migrate_command.h"
 #include "cmd/wait_command.h"
 
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", SCHEMAGATE_VERSION);
   app.require_subcommand(1);
   sg::cmd::MigrateCommand migrate(app);
+  sg::cmd::ControllerCommand controller(app);
   sg::cmd::WaitCommand wait(app);
   try {
     app.parse(argc, argv);
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
     return 2;  // usage error, as documented for every subcommand
   }
   if (migrate.selected()) return migrate.Run();
+  if (controller.selected()) return controller.Run();
   if (wait.selected()) return wait.Run();
   return 2;
 }

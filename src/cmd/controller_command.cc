@@ -1,0 +1,121 @@
+#include "cmd/controller_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "controller/controller.h"
+#include "kube/client/client.h"
+#include "kube/config/loader.h"
+
+namespace sg::cmd {
+
+struct ControllerCommand::Flags {
+  CLI::App* cmd = nullptr;
+  std::string kubeconfig;
+  std::string context;
+  std::string ns;
+  std::string namespaces;
+  bool leader_elect = true;
+  std::string job_image;
+  std::string metrics_addr = "127.0.0.1:8080";
+  int workers = 2;
+};
+
+ControllerCommand::ControllerCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
+  Flags& f = *flags_;
+  f.cmd = app.add_subcommand("controller", "Run the SchemaMigration controller");
+  f.cmd->add_option("--kubeconfig", f.kubeconfig,
+                    "kubeconfig file (default: $KUBECONFIG, "
+                    "in-cluster, ~/.kube/config)");
+  f.cmd->add_option("--context", f.context, "kubeconfig context");
+  f.cmd->add_option("--namespace", f.ns,
+                    "The operator's namespace (database and leader Leases; default: "
+                    "$POD_NAMESPACE, the in-cluster namespace, or the kubeconfig's)");
+  f.cmd->add_option("--namespaces", f.namespaces,
+                    "Comma-separated namespaces to watch (default: all)");
+  f.cmd->add_option("--leader-elect", f.leader_elect, "Elect a leader on a Lease")
+      ->capture_default_str();
+  f.cmd
+      ->add_option("--job-image", f.job_image,
+                   "Default runner image for Jobs (default: $SCHEMAGATE_JOB_IMAGE or "
+                   "schemagate:dev)")
+      ->envname("SCHEMAGATE_JOB_IMAGE");
+  f.cmd
+      ->add_option("--metrics-addr", f.metrics_addr,
+                   "Metrics and health address (served once the observe library lands)")
+      ->capture_default_str();
+  f.cmd->add_option("--workers", f.workers, "Concurrent reconciles")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+}
+
+ControllerCommand::~ControllerCommand() = default;
+
+bool ControllerCommand::selected() const { return flags_->cmd->parsed(); }
+
+int ControllerCommand::Run() {
+  Flags& f = *flags_;
+  // Signals go to one thread that asks the controller to stop; block them
+  // before any other thread exists so they inherit the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  kube::LoadOptions lo;
+  lo.kubeconfig = f.kubeconfig;
+  lo.context = f.context;
+  auto config = kube::LoadRestConfig(lo);
+  if (!config.ok()) {
+    std::cerr << "controller: " << config.status() << "\n";
+    return 2;
+  }
+  auto client = kube::NewClient(*config);
+  if (!client.ok()) {
+    std::cerr << "controller: " << client.status() << "\n";
+    return 2;
+  }
+  controller::ControllerOptions o;
+  o.reconciler.operator_namespace = f.ns;
+  if (o.reconciler.operator_namespace.empty()) {
+    const char* pn = std::getenv("POD_NAMESPACE");
+    o.reconciler.operator_namespace = pn && *pn ? pn : config->namespace_;
+  }
+  if (o.reconciler.operator_namespace.empty()) o.reconciler.operator_namespace = "default";
+  o.reconciler.job_image = f.job_image.empty() ? "schemagate:dev" : f.job_image;
+  std::stringstream ss(f.namespaces);
+  for (std::string ns; std::getline(ss, ns, ',');) {
+    if (!ns.empty()) o.namespaces.push_back(ns);
+  }
+  o.leader_elect = f.leader_elect;
+  o.workers = f.workers;
+  if (const char* pod = std::getenv("POD_NAME"); pod && *pod) o.identity = pod;
+
+  controller::Controller ctl(client->get(), Clock::Real(), o);
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::cerr << "controller: signal " << sig << ", stopping\n";
+    ctl.Stop();
+  });
+  std::cerr << "controller: operator namespace " << o.reconciler.operator_namespace << ", watching "
+            << (o.namespaces.empty() ? "all namespaces" : f.namespaces) << ", job image "
+            << o.reconciler.job_image << "\n";
+  Status s = ctl.Run();
+  // Wake the signal thread if it is still waiting (we stopped on our own).
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  if (!s.ok()) {
+    std::cerr << "controller: " << s << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace sg::cmd

@@ -1,0 +1,226 @@
+#include "controller/controller.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "controller/api/identity.h"
+#include "kube/events/client_event_sink.h"
+#include "kube/lease/kube_lease_lock.h"
+#include "kube/lease/leader_elector.h"
+#include "kube/workqueue/work_queue.h"
+
+namespace sg::controller {
+
+using nlohmann::json;
+
+namespace {
+
+std::string DefaultIdentity() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::mt19937_64 rng(std::random_device{}());
+  return std::string(host) + "_" + std::to_string(rng() % 100000000);
+}
+
+std::string Label(const json& obj, const char* key) {
+  const json& md = obj["metadata"];
+  if (!md.contains("labels") || !md["labels"].is_object()) return "";
+  return md["labels"].value(key, "");
+}
+
+}  // namespace
+
+Controller::Controller(kube::Client* client, Clock* clock, ControllerOptions options)
+    : client_(client), clock_(clock), options_(std::move(options)) {
+  if (options_.identity.empty()) options_.identity = DefaultIdentity();
+  queue_ = std::make_unique<kube::WorkQueue>(clock_);
+}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::Log(const std::string& line) const {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    std::cerr << "controller: " << line << std::endl;
+  }
+}
+
+size_t Controller::QueueDepth() const { return queue_->Len(); }
+
+void Controller::Stop() {
+  std::lock_guard<std::mutex> l(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+}
+
+void Controller::EnqueueObject(const kube::ObjectPtr& obj) {
+  if (obj) queue_->Add(kube::ObjectKey(*obj));
+}
+
+void Controller::EnqueueOwner(const kube::ObjectPtr& obj) {
+  if (!obj) return;
+  std::string owner = Label(*obj, kMigrationLabel);
+  std::string ns = (*obj)["metadata"].value("namespace", "");
+  if (!owner.empty()) queue_->Add(kube::ObjectKey(ns, owner));
+}
+
+void Controller::EnqueueForConfigMap(const kube::ObjectPtr& obj) {
+  if (!obj) return;
+  std::string ns = (*obj)["metadata"].value("namespace", "");
+  for (const auto& sm : migrations_->InNamespace(ns)) {
+    const json& spec = (*sm).value("spec", json::object());
+    if (spec.contains("source") && !spec["source"].contains("image")) EnqueueObject(sm);
+  }
+}
+
+void Controller::EnqueueIdentity(const std::string& identity) {
+  for (const auto& sm : migrations_->All()) {
+    auto spec = ParseSpec((*sm).value("spec", json()));
+    if (!spec.ok()) continue;
+    std::string ns = (*sm)["metadata"].value("namespace", "");
+    if (DatabaseIdentity(ns, spec->database) == identity) EnqueueObject(sm);
+  }
+}
+
+void Controller::Worker() {
+  while (auto key = queue_->Get()) {
+    auto slash = key->find('/');
+    std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
+    ReconcileResult r = reconciler_->Reconcile(ns, name);
+    // The one error policy: every error is retried with the per-key
+    // exponential backoff (a conflict included); success forgets it.
+    if (!r.status.ok()) {
+      Log("reconcile " + *key + ": " + r.status.ToString());
+      queue_->AddRateLimited(*key);
+    } else if (r.requeue_after) {
+      queue_->Forget(*key);
+      queue_->AddAfter(*key, *r.requeue_after);
+    } else {
+      queue_->Forget(*key);
+    }
+    queue_->Done(*key);
+  }
+}
+
+Status Controller::RunLeading() {
+  const std::string managed = std::string(kManagedByLabel) + "=" + kManagedByValue;
+  migrations_ = std::make_unique<ResourceCache>(client_, kube::gvr::SchemaMigration(),
+                                                options_.namespaces, "", clock_);
+  config_maps_ = std::make_unique<ResourceCache>(client_, kube::gvr::ConfigMap(),
+                                                 options_.namespaces, "", clock_);
+  jobs_ = std::make_unique<ResourceCache>(client_, kube::gvr::Job(), options_.namespaces, managed,
+                                          clock_);
+  pods_ = std::make_unique<ResourceCache>(client_, kube::gvr::Pod(), options_.namespaces, managed,
+                                          clock_);
+  sink_ = std::make_unique<kube::ClientEventSink>(client_);
+  kube::EventRecorderOptions eo;
+  eo.reporting_instance = options_.identity;
+  recorder_ = std::make_unique<kube::EventRecorder>(sink_.get(), clock_, eo);
+  reconciler_ = std::make_unique<Reconciler>(
+      client_, Caches{migrations_.get(), config_maps_.get(), jobs_.get(), pods_.get()}, clock_,
+      options_.reconciler, recorder_.get());
+  reconciler_->SetOnLeaseReleased([this](const std::string& id) { EnqueueIdentity(id); });
+
+  migrations_->AddHandlers(
+      {[this](const kube::ObjectPtr& o) { EnqueueObject(o); },
+       [this](const kube::ObjectPtr&, const kube::ObjectPtr& n) { EnqueueObject(n); },
+       [this](const kube::ObjectPtr& o) { EnqueueObject(o); }});
+  auto owner = kube::EventHandlers{
+      [this](const kube::ObjectPtr& o) { EnqueueOwner(o); },
+      [this](const kube::ObjectPtr&, const kube::ObjectPtr& n) { EnqueueOwner(n); },
+      [this](const kube::ObjectPtr& o) { EnqueueOwner(o); }};
+  jobs_->AddHandlers(owner);
+  pods_->AddHandlers(owner);
+  config_maps_->AddHandlers({[this](const kube::ObjectPtr& o) { EnqueueForConfigMap(o); },
+                             [this](const kube::ObjectPtr& old, const kube::ObjectPtr& n) {
+                               if (!old ||
+                                   (*old).value("data", json()) != (*n).value("data", json()) ||
+                                   (*old)["metadata"].value("labels", json()) !=
+                                       (*n)["metadata"].value("labels", json())) {
+                                 EnqueueForConfigMap(n);
+                               }
+                             },
+                             [this](const kube::ObjectPtr& o) { EnqueueForConfigMap(o); }});
+  for (auto* c : {config_maps_.get(), jobs_.get(), pods_.get(), migrations_.get()}) c->Start();
+  // Reconcile only from complete caches, or a Job could look missing.
+  while (!config_maps_->WaitForSync(clock_->Now() + std::chrono::seconds(1)) ||
+         !jobs_->WaitForSync(clock_->Now() + std::chrono::seconds(1)) ||
+         !pods_->WaitForSync(clock_->Now() + std::chrono::seconds(1)) ||
+         !migrations_->WaitForSync(clock_->Now() + std::chrono::seconds(1))) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_ || lost_) break;
+  }
+  Log("caches synced; " + std::to_string(options_.workers) + " workers");
+  std::vector<std::thread> workers;
+  for (int i = 0; i < options_.workers; ++i) workers.emplace_back([this] { Worker(); });
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return stopping_ || lost_; });
+  }
+  queue_->ShutDownWithDrain(clock_->Now() + std::chrono::seconds(30));
+  for (auto& t : workers) t.join();
+  for (auto* c : {migrations_.get(), pods_.get(), jobs_.get(), config_maps_.get()}) c->Stop();
+  recorder_->Shutdown();
+  std::lock_guard<std::mutex> l(mu_);
+  return lost_ ? FailedPreconditionError("lost leadership") : OkStatus();
+}
+
+Status Controller::Run() {
+  if (!options_.leader_elect) {
+    leading_ = true;
+    return RunLeading();
+  }
+  auto lock = std::make_unique<kube::KubeLeaseLock>(
+      &client_->transport(), options_.reconciler.operator_namespace, options_.leader_lease_name);
+  kube::LeaderElectorConfig cfg;
+  cfg.identity = options_.identity;
+  cfg.callbacks.on_started_leading = [this](int32_t) {
+    std::lock_guard<std::mutex> l(mu_);
+    started_leading_ = true;
+    leading_ = true;
+    cv_.notify_all();
+  };
+  cfg.callbacks.on_stopped_leading = [this] {
+    std::lock_guard<std::mutex> l(mu_);
+    leading_ = false;
+    lost_ = true;
+    cv_.notify_all();
+  };
+  cfg.callbacks.on_new_leader = [this](const std::string& id) {
+    Log("leader is now " + (id.empty() ? std::string("nobody") : id));
+  };
+  SG_ASSIGN_OR_RETURN(auto elector, kube::LeaderElector::New(std::move(lock), cfg, clock_));
+  Status elector_status;
+  std::thread election([&] {
+    elector_status = elector->Run();
+    std::lock_guard<std::mutex> l(mu_);
+    if (!stopping_) lost_ = true;
+    cv_.notify_all();
+  });
+  Log("waiting for leadership of Lease " + options_.reconciler.operator_namespace + "/" +
+      options_.leader_lease_name + " as " + options_.identity);
+  bool lead = false;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return stopping_ || lost_ || started_leading_; });
+    lead = started_leading_ && !stopping_ && !lost_;
+  }
+  Status s = OkStatus();
+  if (lead) {
+    Log("leading");
+    s = RunLeading();
+  }
+  elector->Stop();  // releases the Lease when we still hold it
+  election.join();
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> l(mu_);
+  if (lost_ && !stopping_)
+    return FailedPreconditionError("lost leadership: " + elector_status.ToString());
+  return OkStatus();
+}
+
+}  // namespace sg::controller

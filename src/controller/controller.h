@@ -1,0 +1,81 @@
+// Controller: runs the SchemaMigration reconciler. Builds the informers
+// (SchemaMigrations, ConfigMaps, and Jobs and pods labelled
+// app.kubernetes.io/managed-by=schemagate) over the watch scope, maps their
+// events to SchemaMigration keys on a WorkQueue, and runs workers with one
+// error policy. With leader election (default) nothing is watched or
+// reconciled until this process leads; losing leadership ends Run() with
+// kFailedPrecondition (exit and restart, as client-go users do). Stop()
+// (SIGTERM) drains the workers and releases the leader Lease.
+//
+// Thread-safety: Run() on one thread; Stop() from any thread (e.g. a signal
+// thread). Ownership: borrows the Client and the Clock.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "controller/reconciler.h"
+#include "kube/client/client.h"
+#include "kube/events/event_sink.h"
+#include "kube/workqueue/work_queue.h"
+
+namespace sg::controller {
+
+struct ControllerOptions {
+  ReconcilerOptions reconciler;
+  std::vector<std::string> namespaces;  // empty = all
+  bool leader_elect = true;
+  std::string leader_lease_name = "schemagate-controller";
+  std::string identity;  // leader identity; default hostname + random suffix
+  int workers = 2;
+  // Logs one line (never a secret); default stderr.
+  std::function<void(const std::string&)> log;
+};
+
+class Controller {
+ public:
+  Controller(kube::Client* client, Clock* clock, ControllerOptions options);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  Status Run();
+  void Stop();
+
+  bool IsLeader() const { return leading_.load(); }
+  size_t QueueDepth() const;
+
+ private:
+  Status RunLeading();
+  void Worker();
+  void EnqueueObject(const kube::ObjectPtr& obj);
+  void EnqueueOwner(const kube::ObjectPtr& obj);
+  void EnqueueForConfigMap(const kube::ObjectPtr& obj);
+  void EnqueueIdentity(const std::string& identity);
+  void Log(const std::string& line) const;
+
+  kube::Client* const client_;
+  Clock* const clock_;
+  ControllerOptions options_;
+
+  std::unique_ptr<kube::WorkQueue> queue_;
+  std::unique_ptr<ResourceCache> migrations_, config_maps_, jobs_, pods_;
+  std::unique_ptr<kube::EventSink> sink_;
+  std::unique_ptr<kube::EventRecorder> recorder_;
+  std::unique_ptr<Reconciler> reconciler_;
+
+  std::atomic<bool> leading_{false};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool lost_ = false;
+  bool started_leading_ = false;
+};
+
+}  // namespace sg::controller

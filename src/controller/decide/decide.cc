@@ -1,0 +1,310 @@
+#include "controller/decide/decide.h"
+
+#include <algorithm>
+
+namespace sg::controller {
+namespace {
+
+std::string VersionText(std::optional<int64_t> v) {
+  return v ? "version " + std::to_string(*v) : "the newest version";
+}
+
+// Builds one decision; keeps the three kstatus conditions consistent.
+class Decider {
+ public:
+  explicit Decider(const Observed& in) : in_(in), now_(FormatTime(in.now)) {
+    d_.status = in.status;
+    s().observed_generation = in.meta.generation;
+    s().database.identity = in.identity;
+    s().database.lease_name = in.lease_name;
+    if (in.lease.tried) s().database.lease_holder = in.lease.holder;
+    for (const auto& j : in.jobs) {
+      if (j.phase == JobPhase::kActive) active_.push_back(&j);
+    }
+  }
+
+  Decision Run();
+
+ private:
+  MigrationStatus& s() { return d_.status; }
+
+  void Conditions(bool ready, bool reconciling, bool stalled, const std::string& reason,
+                  const std::string& message) {
+    int64_t g = in_.meta.generation;
+    s().Set(kReady, ready, reason, message, g, now_);
+    s().Set(kReconciling, reconciling, reason, message, g, now_);
+    s().Set(kStalled, stalled, reason, message, g, now_);
+  }
+  // No Job of ours may start now: keep renewing for a running one, else
+  // free the Lease if the status says we may hold it.
+  void Idle(const JobOutcome* except = nullptr) {
+    bool other_active = std::any_of(active_.begin(), active_.end(),
+                                    [&](const JobOutcome* j) { return j != except; });
+    if (other_active) {
+      d_.want_lease = true;
+      d_.requeue_after = in_.lease.retry_in;
+    } else if (in_.status.database.lease_holder == in_.holder_identity ||
+               s().database.lease_holder == in_.holder_identity) {
+      d_.release_lease = true;
+      s().database.lease_holder = "";
+    }
+  }
+  void Event(bool warning, std::string reason, std::string message) {
+    d_.events.push_back({warning, std::move(reason), std::move(message)});
+  }
+  bool Recorded(const JobOutcome& j, const char* result) const {
+    return in_.status.last_job && in_.status.last_job->name == j.name &&
+           in_.status.last_job->result == result;
+  }
+  void Stall(const std::string& reason, const std::string& message) {
+    Conditions(false, false, true, reason, message);
+    Idle();
+  }
+  void Finished(const JobOutcome& job);
+  void RetryableFailure(const std::string& job_name, const std::string& reason,
+                        const std::string& summary, bool already_recorded);
+  void StartJob();
+
+  const Observed& in_;
+  const std::string now_;
+  Decision d_;
+  std::vector<const JobOutcome*> active_;
+  const SourceInfo* source_ = nullptr;
+  const SchemaMigrationSpec* spec_ = nullptr;
+  std::optional<int64_t> target_;
+  std::string desired_;
+};
+
+Decision Decider::Run() {
+  if (in_.meta.deleting) {
+    // Owner references let the garbage collector delete our Jobs.
+    d_.status = in_.status;
+    Idle();
+    return d_;
+  }
+  if (!in_.spec.ok()) {
+    Stall("InvalidSpec", in_.spec.status().message());
+    return d_;
+  }
+  spec_ = &*in_.spec;
+  if (!in_.source.ok()) {
+    Stall(in_.source.status().code() == Code::kNotFound ? "SourceNotFound" : "InvalidSource",
+          in_.source.status().message());
+    return d_;
+  }
+  source_ = &*in_.source;
+  target_ = spec_->target_version ? spec_->target_version : source_->Newest();
+
+  // A new generation or source: start over (Ready turns False below before
+  // any Job starts, because no Job of the new name has succeeded yet).
+  bool new_key = in_.status.conditions.empty() ||
+                 in_.status.observed_generation != in_.meta.generation ||
+                 in_.status.source_checksum != source_->checksum;
+  if (new_key) {
+    s().attempt = 0;
+    s().failures = 0;
+    s().next_retry_time.clear();
+  }
+  s().source_checksum = source_->checksum;
+  if (target_) s().target_version = target_;
+
+  // A retry requested by the user (a new annotation value).
+  auto retry = in_.meta.annotations.find(kRetryAnnotation);
+  if (retry != in_.meta.annotations.end() && !retry->second.empty() &&
+      retry->second != in_.status.retry_handled) {
+    s().retry_handled = retry->second;
+    if (!new_key && in_.status.Is(kStalled)) {
+      s().attempt += 1;
+      s().failures = 0;
+      s().next_retry_time.clear();
+      Event(false, "RetryRequested", "retry requested through " + std::string(kRetryAnnotation));
+    }
+  }
+
+  desired_ = JobName(in_.meta, source_->checksum, target_, s().attempt);
+  const JobOutcome* job = nullptr;
+  for (const auto& j : in_.jobs) {
+    if (j.name == desired_) job = &j;
+  }
+  if (target_) {
+    s().pending_count = source_->CountBetween(s().applied_version, *target_);
+  }
+
+  if (job && job->phase == JobPhase::kActive) {
+    s().last_job = LastJob{job->name,       "Running", std::nullopt,
+                           job->start_time, "",        "migrating to " + VersionText(target_)};
+    std::string msg = "Job " + job->name + " is migrating to " + VersionText(target_);
+    d_.want_lease = true;
+    if (in_.lease.tried && !in_.lease.held) {
+      msg += "; the database Lease is held by " +
+             (in_.lease.holder.empty() ? std::string("nobody") : in_.lease.holder) +
+             " (a stale Job is fenced out)";
+    }
+    Conditions(false, true, false, "JobRunning", msg);
+    d_.requeue_after = in_.lease.retry_in;
+    return d_;
+  }
+  if (job) {
+    Finished(*job);
+    return d_;
+  }
+
+  const auto& last = in_.status.last_job;
+  if (last && last->name == desired_) {
+    if (last->result == "Succeeded") {
+      const Condition* c = in_.status.Find(kReady);
+      Conditions(true, false, false, "Succeeded",
+                 c && c->status == "True"
+                     ? c->message
+                     : "database at version " +
+                           (s().applied_version ? std::to_string(*s().applied_version) : "?"));
+      Idle();
+      return d_;
+    }
+    if (last->result == "Failed") {
+      // Recorded as terminal before the Job went away: stay Stalled.
+      const Condition* c = in_.status.Find(kStalled);
+      Stall(c && c->status == "True" ? c->reason : "JobFailed",
+            c && c->status == "True" ? c->message : last->message);
+      return d_;
+    }
+    if (last->result == "Running") {
+      RetryableFailure(desired_, "JobLost", "Job " + desired_ + " disappeared before finishing",
+                       false);
+      return d_;
+    }
+  }
+
+  if (!active_.empty()) {
+    Conditions(false, true, false, "WaitingForPreviousJob",
+               "Job " + active_.front()->name + " of an earlier generation is still running");
+    Idle();
+    return d_;
+  }
+  if (spec_->suspend) {
+    bool keep_ready = !new_key && in_.status.Is(kReady);
+    Conditions(keep_ready, false, false, "Suspended", "spec.suspend is true: no Job is started");
+    Idle();
+    return d_;
+  }
+  if (auto next = ParseTime(s().next_retry_time); next && *next > in_.now) {
+    const Condition* c = in_.status.Find(kReconciling);
+    Conditions(false, true, false, c && !c->reason.empty() ? c->reason : "BackingOff",
+               c ? c->message : "backing off");
+    d_.requeue_after = std::chrono::duration_cast<Clock::Duration>(*next - in_.now);
+    Idle();
+    return d_;
+  }
+  if (target_ && s().applied_version && *target_ < *s().applied_version && !spec_->allow_down) {
+    Stall("DownNotAllowed", "target version " + std::to_string(*target_) +
+                                " is below the applied version " +
+                                std::to_string(*s().applied_version) +
+                                "; set spec.allowDown: true to run down migrations");
+    return d_;
+  }
+  StartJob();
+  return d_;
+}
+
+void Decider::StartJob() {
+  d_.want_lease = true;
+  if (!in_.lease.tried) {
+    Conditions(false, true, false, "Progressing", "migrating to " + VersionText(target_));
+    return;
+  }
+  d_.requeue_after = in_.lease.retry_in;
+  if (!in_.lease.held) {
+    Conditions(false, true, false, "WaitingForLease",
+               "waiting for database Lease " + in_.lease_name + " (" + in_.identity + ") held by " +
+                   in_.lease.holder);
+    return;
+  }
+  JobPlan plan;
+  plan.name = desired_;
+  plan.fence_token = in_.lease.fencing_token;
+  plan.target = target_;
+  plan.down = target_ && s().applied_version && *target_ < *s().applied_version;
+  plan.config_maps = source_->config_maps;
+  plan.default_image = in_.default_image;
+  d_.create_job = plan;
+  std::string msg = "starting Job " + desired_ + " to migrate " +
+                    std::string(plan.down ? "down" : "up") + " to " + VersionText(target_);
+  Conditions(false, true, false, "JobCreated", msg);
+  Event(false, "JobCreated", msg);
+}
+
+void Decider::Finished(const JobOutcome& job) {
+  if (auto v = job.CurrentVersion()) s().applied_version = v;
+  if (target_) s().pending_count = source_->CountBetween(s().applied_version, *target_);
+  LastJob lj{job.name,
+             job.phase == JobPhase::kSucceeded ? "Succeeded" : "Failed",
+             job.exit_code,
+             job.start_time,
+             job.completion_time,
+             ""};
+  if (job.phase == JobPhase::kSucceeded) {
+    if (!target_ && s().applied_version) s().target_version = s().applied_version;
+    s().pending_count = 0;
+    s().failures = 0;
+    s().next_retry_time.clear();
+    std::string version = s().applied_version ? std::to_string(*s().applied_version) : "?";
+    lj.message = "applied " + std::to_string(job.AppliedCount()) +
+                 " migration(s); database at version " + version;
+    s().last_job = lj;
+    Conditions(true, false, false, "Succeeded",
+               "database at version " + version + " (Job " + job.name + ": " + lj.message + ")");
+    if (!Recorded(job, "Succeeded")) Event(false, "MigrationSucceeded", lj.message);
+    Idle(&job);
+    return;
+  }
+  const std::string reason = job.Reason();
+  const std::string summary = job.Summary();
+  lj.message = summary;
+  bool terminal =
+      (job.exit_code && IsTerminalExitCode(*job.exit_code)) || job.job_reason == "DeadlineExceeded";
+  if (terminal) {
+    s().last_job = lj;
+    std::string msg = "Job " + job.name + " failed: " + summary;
+    if (!Recorded(job, "Failed")) Event(true, reason, msg);
+    Conditions(false, false, true, reason, msg);
+    Idle(&job);
+    return;
+  }
+  s().last_job = lj;
+  RetryableFailure(job.name, reason, summary, Recorded(job, "Failed"));
+}
+
+void Decider::RetryableFailure(const std::string& job_name, const std::string& reason,
+                               const std::string& summary, bool already_recorded) {
+  if (!already_recorded) {
+    s().failures += 1;
+    s().attempt += 1;
+    auto delay = RetryBackoff(s().failures);
+    s().next_retry_time = FormatTime(
+        in_.now + std::chrono::duration_cast<std::chrono::system_clock::duration>(delay));
+    d_.requeue_after = delay;
+  }
+  if (!s().last_job || s().last_job->name != job_name) {
+    s().last_job = LastJob{job_name, "Failed", std::nullopt, "", "", summary};
+  }
+  std::string msg = "Job " + job_name + " failed: " + summary + "; retry " +
+                    std::to_string(s().failures) + " at " + s().next_retry_time;
+  if (!already_recorded) Event(true, reason, msg);
+  Conditions(false, true, false, reason, msg);
+  Idle();
+}
+
+}  // namespace
+
+Clock::Duration RetryBackoff(int32_t failures) {
+  using namespace std::chrono_literals;
+  Clock::Duration d = 10s;
+  for (int32_t i = 1; i < failures && d < 300s; ++i) d *= 2;
+  return std::min<Clock::Duration>(d, 300s);
+}
+
+bool IsTerminalExitCode(int32_t code) { return code == 2 || code == 3 || code == 4 || code == 6; }
+
+Decision Decide(const Observed& in) { return Decider(in).Run(); }
+
+}  // namespace sg::controller

@@ -1,0 +1,311 @@
+// The decision table of docs/controller.md, driven through Decide() with a
+// FakeClock's wall time: no cluster, no threads.
+#include "controller/decide/decide.h"
+
+#include <gtest/gtest.h>
+
+namespace sg::controller {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class DecideTest : public ::testing::Test {
+ protected:
+  DecideTest() {
+    in_.meta.ns = "shop";
+    in_.meta.name = "accounts";
+    in_.meta.uid = "uid-1";
+    in_.meta.generation = 1;
+    in_.spec = ParseSpec(
+        json::parse(R"({"database":{"secretRef":{"name":"db"}},"source":{"configMaps":["m"]}})"));
+    SourceInfo src;
+    src.config_maps = {"m"};
+    src.checksum = "sum1";
+    src.versions = {1, 2, 3};
+    in_.source = src;
+    in_.identity = "shop/db/url";
+    in_.lease_name = "sg-db-x";
+    in_.holder_identity = "shop/accounts/uid-1";
+    in_.now = clock_.WallNow();
+    in_.default_image = "schemagate:dev";
+  }
+
+  // Runs both passes as the reconciler does: lease stepped when wanted.
+  Decision Run(bool lease_held = true, const std::string& other_holder = "") {
+    in_.lease = {};
+    Decision d = Decide(in_);
+    if (!d.want_lease) return d;
+    in_.lease.tried = true;
+    in_.lease.held = lease_held;
+    in_.lease.holder = lease_held ? in_.holder_identity : other_holder;
+    in_.lease.fencing_token = 9;
+    return Decide(in_);
+  }
+  // Stores the decision's status as the API server would.
+  void Store(const Decision& d) { in_.status = d.status; }
+  std::string Desired() const { return JobName(in_.meta, "sum1", 3, in_.status.attempt); }
+  JobOutcome Job(const std::string& name, JobPhase phase, std::optional<int> code = {},
+                 json runner = nullptr) {
+    JobOutcome j;
+    j.name = name;
+    j.phase = phase;
+    j.exit_code = code;
+    j.runner = runner;
+    j.start_time = "2024-01-01T00:00:00Z";
+    return j;
+  }
+  const Condition& Cond(const Decision& d, const char* type) { return *d.status.Find(type); }
+
+  FakeClock clock_;
+  Observed in_;
+};
+
+TEST_F(DecideTest, FirstSightCreatesJobUnderLeaseWithConditionsSet) {
+  Decision d = Run();
+  ASSERT_TRUE(d.create_job);
+  EXPECT_EQ(d.create_job->name, Desired());
+  EXPECT_EQ(d.create_job->fence_token, 9);
+  EXPECT_EQ(d.create_job->target, 3);
+  EXPECT_EQ(d.status.observed_generation, 1);
+  EXPECT_EQ(Cond(d, kReady).status, "False");
+  EXPECT_EQ(Cond(d, kReconciling).status, "True");
+  EXPECT_EQ(Cond(d, kStalled).status, "False");
+  EXPECT_EQ(d.status.target_version, 3);
+  EXPECT_EQ(d.status.pending_count, 3);
+  EXPECT_EQ(d.status.database.lease_name, "sg-db-x");
+  EXPECT_TRUE(d.requeue_after);
+}
+
+TEST_F(DecideTest, NoJobWithoutTheLease) {
+  Decision d = Run(false, "other/sm/uid-2");
+  EXPECT_FALSE(d.create_job);
+  EXPECT_EQ(Cond(d, kReconciling).reason, "WaitingForLease");
+  EXPECT_NE(Cond(d, kReconciling).message.find("other/sm/uid-2"), std::string::npos);
+  EXPECT_EQ(d.status.database.lease_holder, "other/sm/uid-2");
+  // The first pass alone never creates a Job.
+  in_.lease = {};
+  EXPECT_FALSE(Decide(in_).create_job);
+}
+
+TEST_F(DecideTest, RunningJobRenewsLeaseAndSucceedsToReady) {
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Decision running = Run();
+  EXPECT_TRUE(running.want_lease);
+  EXPECT_FALSE(running.create_job);  // adopted, never duplicated
+  EXPECT_EQ(Cond(running, kReconciling).reason, "JobRunning");
+  EXPECT_EQ(running.status.last_job->result, "Running");
+  Store(running);
+
+  in_.jobs = {Job(Desired(), JobPhase::kSucceeded, 0,
+                  json::parse(R"({"ok":true,"current_version":3,"applied":[{},{},{}]})"))};
+  Decision done = Run();
+  EXPECT_EQ(Cond(done, kReady).status, "True");
+  EXPECT_EQ(Cond(done, kReady).reason, "Succeeded");
+  EXPECT_EQ(Cond(done, kReconciling).status, "False");
+  EXPECT_EQ(done.status.applied_version, 3);
+  EXPECT_EQ(done.status.pending_count, 0);
+  EXPECT_EQ(done.status.last_job->result, "Succeeded");
+  EXPECT_TRUE(done.release_lease);
+  EXPECT_FALSE(done.requeue_after);
+  ASSERT_EQ(done.events.size(), 1u);
+  Store(done);
+
+  // The Job was deleted by its TTL: still Ready, nothing to do, idempotent.
+  in_.jobs.clear();
+  Decision later = Run();
+  EXPECT_EQ(Cond(later, kReady).status, "True");
+  EXPECT_FALSE(later.create_job);
+  EXPECT_FALSE(later.want_lease);
+  EXPECT_TRUE(later.events.empty());
+  EXPECT_EQ(later.status, done.status);
+}
+
+TEST_F(DecideTest, ReadyFlipsFalseOnSourceChangeBeforeAnyJob) {
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kSucceeded, 0, json::parse(R"({"current_version":3})"))};
+  Store(Run());
+  ASSERT_TRUE(in_.status.Is(kReady));
+  SourceInfo changed = *in_.source;
+  changed.checksum = "sum2";
+  changed.versions = {1, 2, 3, 4};
+  in_.source = changed;
+  in_.lease = {};
+  Decision first_pass = Decide(in_);  // before the Lease is even tried
+  EXPECT_EQ(Cond(first_pass, kReady).status, "False");
+  EXPECT_EQ(first_pass.status.target_version, 4);
+  EXPECT_EQ(first_pass.status.pending_count, 1);
+  EXPECT_EQ(first_pass.status.source_checksum, "sum2");
+}
+
+TEST_F(DecideTest, NewGenerationResetsRetries) {
+  in_.status.attempt = 3;
+  in_.status.failures = 3;
+  in_.status.observed_generation = 1;
+  in_.status.source_checksum = "sum1";
+  in_.status.Set(kStalled, true, "MigrationFailed", "x", 1, "t");
+  in_.meta.generation = 2;
+  Decision d = Run();
+  EXPECT_EQ(d.status.attempt, 0);
+  EXPECT_EQ(d.status.failures, 0);
+  ASSERT_TRUE(d.create_job);
+  EXPECT_EQ(Cond(d, kStalled).status, "False");
+}
+
+TEST_F(DecideTest, TerminalFailureStallsWithFileVersionSqlstate) {
+  Store(Run());
+  json runner = json::parse(R"({"ok":false,"exit_code":3,"current_version":1,
+      "error":{"reason":"MigrationFailed","message":"relation \"x\" does not exist",
+               "file":"0002_b.up.sql","version":2,"sqlstate":"42P01"}})");
+  in_.jobs = {Job(Desired(), JobPhase::kFailed, 3, runner)};
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kStalled).status, "True");
+  EXPECT_EQ(Cond(d, kStalled).reason, "MigrationFailed");
+  EXPECT_EQ(Cond(d, kReconciling).status, "False");
+  EXPECT_EQ(Cond(d, kReady).status, "False");
+  const std::string& m = Cond(d, kStalled).message;
+  EXPECT_NE(m.find("0002_b.up.sql"), std::string::npos) << m;
+  EXPECT_NE(m.find("version 2"), std::string::npos) << m;
+  EXPECT_NE(m.find("42P01"), std::string::npos) << m;
+  EXPECT_EQ(d.status.applied_version, 1);
+  EXPECT_EQ(d.status.last_job->exit_code, 3);
+  EXPECT_FALSE(d.requeue_after);
+  EXPECT_FALSE(d.create_job);
+  EXPECT_TRUE(d.release_lease);
+  Store(d);
+
+  // Stalled stays Stalled (no retry) even after the Job is gone.
+  in_.jobs.clear();
+  Decision again = Run();
+  EXPECT_EQ(Cond(again, kStalled).status, "True");
+  EXPECT_EQ(Cond(again, kStalled).reason, "MigrationFailed");
+  EXPECT_FALSE(again.create_job);
+  EXPECT_TRUE(again.events.empty());
+
+  // A new retry annotation value starts exactly one new attempt.
+  in_.meta.annotations[kRetryAnnotation] = "1";
+  in_.jobs = {Job(Desired(), JobPhase::kFailed, 3, runner)};
+  Decision retry = Run();
+  ASSERT_TRUE(retry.create_job);
+  EXPECT_NE(retry.create_job->name, Desired());
+  EXPECT_EQ(retry.status.retry_handled, "1");
+  EXPECT_EQ(retry.status.attempt, 1);
+  Store(retry);
+  Decision same = Run();  // same annotation value: nothing new
+  EXPECT_EQ(same.status.attempt, 1);
+}
+
+TEST_F(DecideTest, FixedSourceAfterStallRecovers) {
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kFailed, 3)};
+  Store(Run());
+  ASSERT_TRUE(in_.status.Is(kStalled));
+  SourceInfo fixed = *in_.source;
+  fixed.checksum = "sum-fixed";
+  in_.source = fixed;
+  Decision d = Run();
+  ASSERT_TRUE(d.create_job);
+  EXPECT_EQ(Cond(d, kStalled).status, "False");
+}
+
+TEST_F(DecideTest, RetryableFailureBacksOffExponentiallyWithNewJobs) {
+  Store(Run());
+  std::string first = Desired();
+  in_.jobs = {Job(
+      first, JobPhase::kFailed, 7,
+      json::parse(
+          R"({"ok":false,"exit_code":7,"error":{"reason":"ConnectionFailed","message":"refused"}})"))};
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kReconciling).status, "True");
+  EXPECT_EQ(Cond(d, kReconciling).reason, "ConnectionFailed");
+  EXPECT_EQ(Cond(d, kStalled).status, "False");
+  EXPECT_EQ(d.status.failures, 1);
+  EXPECT_EQ(d.status.attempt, 1);
+  EXPECT_EQ(d.requeue_after, 10s);
+  EXPECT_TRUE(d.release_lease);
+  EXPECT_FALSE(d.create_job);
+  Store(d);
+
+  // Before the backoff has passed: no Job; the old failed Job is not recounted.
+  clock_.Advance(5s);
+  in_.now = clock_.WallNow();
+  Decision waiting = Run();
+  EXPECT_FALSE(waiting.create_job);
+  EXPECT_EQ(waiting.status.failures, 1);
+  EXPECT_EQ(waiting.requeue_after, 5s);
+
+  clock_.Advance(5s);
+  in_.now = clock_.WallNow();
+  Decision retry = Run();
+  ASSERT_TRUE(retry.create_job);
+  EXPECT_NE(retry.create_job->name, first);
+  Store(retry);
+  in_.jobs.push_back(Job(Desired(), JobPhase::kFailed, 5));
+  Decision second = Run();
+  EXPECT_EQ(second.status.failures, 2);
+  EXPECT_EQ(second.requeue_after, 20s);
+  EXPECT_EQ(RetryBackoff(10), 300s);
+}
+
+TEST_F(DecideTest, DownNeedsAllowDown) {
+  in_.spec = ParseSpec(json::parse(
+      R"({"database":{"secretRef":{"name":"db"}},"source":{"configMaps":["m"]},"targetVersion":1})"));
+  in_.status.applied_version = 3;
+  in_.status.observed_generation = 1;
+  in_.status.source_checksum = "sum1";
+  in_.status.Set(kReady, true, "Succeeded", "", 1, "t");
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kStalled).reason, "DownNotAllowed");
+  EXPECT_FALSE(d.create_job);
+  in_.spec = ParseSpec(json::parse(R"({"database":{"secretRef":{"name":"db"}},
+      "source":{"configMaps":["m"]},"targetVersion":1,"allowDown":true})"));
+  Decision down = Run();
+  ASSERT_TRUE(down.create_job);
+  EXPECT_TRUE(down.create_job->down);
+  EXPECT_EQ(down.create_job->target, 1);
+}
+
+TEST_F(DecideTest, InvalidSpecAndMissingSourceStall) {
+  in_.spec = InvalidError("spec.database: required");
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kStalled).reason, "InvalidSpec");
+  EXPECT_EQ(Cond(d, kStalled).message, "spec.database: required");
+  in_.spec = ParseSpec(
+      json::parse(R"({"database":{"secretRef":{"name":"db"}},"source":{"configMaps":["m"]}})"));
+  in_.source = NotFoundError("ConfigMap \"m\" not found");
+  Decision s = Run();
+  EXPECT_EQ(Cond(s, kStalled).reason, "SourceNotFound");
+  EXPECT_EQ(Cond(s, kReady).status, "False");
+}
+
+TEST_F(DecideTest, SuspendStartsNothing) {
+  in_.spec = ParseSpec(json::parse(
+      R"({"database":{"secretRef":{"name":"db"}},"source":{"configMaps":["m"]},"suspend":true})"));
+  Decision d = Run();
+  EXPECT_FALSE(d.create_job);
+  EXPECT_FALSE(d.want_lease);
+  EXPECT_EQ(Cond(d, kReady).reason, "Suspended");
+  EXPECT_EQ(Cond(d, kReconciling).status, "False");
+}
+
+TEST_F(DecideTest, EarlierGenerationJobStillRunningIsWaitedFor) {
+  in_.jobs = {Job("accounts-old", JobPhase::kActive)};
+  Decision d = Run();
+  EXPECT_FALSE(d.create_job);
+  EXPECT_TRUE(d.want_lease);
+  EXPECT_EQ(Cond(d, kReconciling).reason, "WaitingForPreviousJob");
+}
+
+TEST_F(DecideTest, VanishedRunningJobIsRetried) {
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Store(Run());
+  in_.jobs.clear();
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kReconciling).reason, "JobLost");
+  EXPECT_EQ(d.status.failures, 1);
+}
+
+}  // namespace
+}  // namespace sg::controller

@@ -1,0 +1,178 @@
+#include "controller/reconciler.h"
+
+#include <algorithm>
+
+#include "controller/api/identity.h"
+#include "kube/lease/kube_lease_lock.h"
+
+namespace sg::controller {
+
+using nlohmann::json;
+
+Reconciler::Reconciler(kube::Client* client, Caches caches, Clock* clock, ReconcilerOptions options,
+                       kube::EventRecorder* recorder)
+    : client_(client),
+      caches_(caches),
+      clock_(clock),
+      options_(std::move(options)),
+      recorder_(recorder) {}
+
+namespace {
+
+bool OwnedBy(const json& obj, const std::string& uid) {
+  const json& md = obj["metadata"];
+  if (!md.contains("ownerReferences")) return false;
+  for (const auto& r : md["ownerReferences"]) {
+    if (r.value("uid", "") == uid) return true;
+  }
+  return false;
+}
+
+std::string JobNameOfPod(const json& pod) {
+  const json& md = pod["metadata"];
+  if (!md.contains("labels")) return "";
+  const json& l = md["labels"];
+  if (l.contains("batch.kubernetes.io/job-name"))
+    return l.value("batch.kubernetes.io/job-name", "");
+  return l.value("job-name", "");
+}
+
+}  // namespace
+
+Observed Reconciler::Gather(const json& object) {
+  Observed in;
+  in.meta = ParseMeta(object);
+  in.status = StatusFromJson(object.value("status", json::object()));
+  in.spec = ParseSpec(object.value("spec", json()));
+  in.now = clock_->WallNow();
+  in.default_image = options_.job_image;
+  in.holder_identity = HolderIdentity(in.meta);
+  if (in.spec.ok()) {
+    in.identity = DatabaseIdentity(in.meta.ns, in.spec->database);
+    in.lease_name = LeaseName(in.identity);
+    if (in.spec->source.image) {
+      in.source = SourceFromImage(*in.spec->source.image);
+    } else {
+      std::vector<json> cms;
+      for (const auto& cm : caches_.config_maps->InNamespace(in.meta.ns)) cms.push_back(*cm);
+      auto picked = SelectConfigMaps(in.spec->source, cms);
+      if (picked.ok()) {
+        in.source = SourceFromConfigMaps(*picked);
+      } else {
+        in.source = picked.status();
+      }
+    }
+  }
+  std::map<std::string, std::vector<json>> pods_by_job;
+  for (const auto& pod : caches_.pods->InNamespace(in.meta.ns)) {
+    pods_by_job[JobNameOfPod(*pod)].push_back(*pod);
+  }
+  for (const auto& job : caches_.jobs->InNamespace(in.meta.ns)) {
+    if (!OwnedBy(*job, in.meta.uid)) continue;
+    std::string name = (*job)["metadata"].value("name", "");
+    in.jobs.push_back(ObserveJob(*job, pods_by_job[name]));
+  }
+  return in;
+}
+
+StatusOr<kube::LeaseClaim*> Reconciler::Claim(const std::string& lease_name,
+                                              const std::string& identity,
+                                              const std::string& holder) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto& slot = claims_[lease_name + "|" + holder];
+  if (!slot) {
+    auto lock = std::make_unique<kube::KubeLeaseLock>(
+        &client_->transport(), options_.operator_namespace, lease_name,
+        json{{"app.kubernetes.io/managed-by", kManagedByValue}});
+    SG_ASSIGN_OR_RETURN(
+        slot, kube::LeaseClaim::New(std::move(lock), holder, options_.database_lease, clock_));
+    (void)identity;
+  }
+  return slot.get();
+}
+
+Status Reconciler::ReleaseLease(const Observed& in) {
+  SG_ASSIGN_OR_RETURN(kube::LeaseClaim * claim,
+                      Claim(in.lease_name, in.identity, in.holder_identity));
+  if (!claim->Held()) {
+    // After a restart or failover our claim is fresh: release only a Lease
+    // that still names this SchemaMigration.
+    auto lease = client_->Get(kube::gvr::Lease(), options_.operator_namespace, in.lease_name);
+    if (!lease.ok()) return lease.status().code() == Code::kNotFound ? OkStatus() : lease.status();
+    std::string holder = (*lease)["spec"].value("holderIdentity", "");
+    if (holder != in.holder_identity) return OkStatus();
+    SG_ASSIGN_OR_RETURN(bool held, claim->TryAcquireOrRenew());
+    if (!held) return OkStatus();
+  }
+  SG_RETURN_IF_ERROR(claim->Release());
+  if (on_released_) on_released_(in.identity);
+  return OkStatus();
+}
+
+void Reconciler::Record(const json& object, const Decision& d) {
+  if (!recorder_) return;
+  auto ref = kube::ObjectRef::From(object);
+  for (const auto& e : d.events) {
+    recorder_->Event(ref, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
+                     e.reason, "Migrate", e.message);
+  }
+}
+
+ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& name) {
+  kube::ObjectPtr object = caches_.migrations->Get(ns, name);
+  if (!object) return ReconcileResult::AwaitChange();  // deleted
+  Observed in = Gather(*object);
+  Decision d = Decide(in);
+  bool new_claim = false;
+  if (d.want_lease && !in.lease_name.empty()) {
+    auto claim = Claim(in.lease_name, in.identity, in.holder_identity);
+    if (!claim.ok()) return {claim.status(), std::nullopt};
+    bool was_held = (*claim)->Held();
+    auto held = (*claim)->TryAcquireOrRenew();
+    if (!held.ok()) return {held.status().WithContext("database Lease " + in.lease_name), {}};
+    new_claim = *held && !was_held;
+    in.lease.tried = true;
+    in.lease.held = *held;
+    in.lease.holder = (*claim)->ObservedHolder();
+    in.lease.fencing_token = (*claim)->FencingToken().value_or(0);
+    auto next = (*claim)->NextAttemptAt() - clock_->Now();
+    in.lease.retry_in = std::max<Clock::Duration>(next, std::chrono::seconds(1));
+    d = Decide(in);
+  }
+  if (new_claim) {
+    // The identity rides on the Lease for people reading it (best effort).
+    client_
+        ->Patch(kube::gvr::Lease(), options_.operator_namespace, in.lease_name,
+                kube::PatchType::kMerge,
+                json{{"metadata", {{"annotations", {{kIdentityAnnotation, in.identity}}}}}})
+        .status()
+        .IgnoreError();
+  }
+  if (!in.meta.deleting && !(d.status == in.status)) {
+    json patch = {{"metadata", {{"resourceVersion", in.meta.resource_version}}},
+                  {"status", StatusToJson(d.status)}};
+    kube::PatchOptions po;
+    po.field_manager = options_.field_manager;
+    auto r = client_->PatchStatus(kube::gvr::SchemaMigration(), ns, name, kube::PatchType::kMerge,
+                                  patch, po);
+    // A conflict means our cache was stale: retry from the newer object.
+    if (!r.ok()) return {r.status().WithContext("status of " + ns + "/" + name), {}};
+  }
+  Record(*object, d);
+  if (d.create_job && in.spec.ok()) {
+    json job = BuildJob(in.meta, *in.spec, *d.create_job);
+    kube::WriteOptions wo;
+    wo.field_manager = options_.field_manager;
+    auto r = client_->Create(kube::gvr::Job(), ns, job, wo);
+    if (!r.ok() && r.status().code() != Code::kAlreadyExists) {
+      return {r.status().WithContext("creating Job " + d.create_job->name), {}};
+    }
+  }
+  if (d.release_lease && !in.lease_name.empty()) {
+    Status s = ReleaseLease(in);
+    if (!s.ok()) return {s.WithContext("releasing database Lease " + in.lease_name), {}};
+  }
+  return {OkStatus(), d.requeue_after};
+}
+
+}  // namespace sg::controller

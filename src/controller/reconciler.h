@@ -1,0 +1,90 @@
+// Reconciler: one SchemaMigration, level-based (controller-runtime style).
+// Reads the object by key from the informer caches, gathers the observed
+// state (source ConfigMaps, owned Jobs and their pods, the database Lease),
+// asks Decide() what to do and does it: patch status (guarded by the
+// object's resourceVersion, so a stale cache can never overwrite newer
+// status: a conflict is an error and the key is retried), create the Job
+// (AlreadyExists = adopted), release the Lease. Idempotent.
+//
+// Order within one pass: Lease step (when wanted) -> status -> Job create ->
+// Lease release. The status is written before the Job is created, so Ready
+// is False before any new Job starts.
+//
+// Thread-safety: Reconcile may run on several workers at once for
+// different keys (the WorkQueue never hands out one key twice).
+// Ownership: borrows client, caches, clock and recorder.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "controller/decide/decide.h"
+#include "controller/resource_cache.h"
+#include "kube/client/client.h"
+#include "kube/events/event_recorder.h"
+#include "kube/lease/lease_claim.h"
+
+namespace sg::controller {
+
+struct ReconcilerOptions {
+  std::string operator_namespace = "schemagate-system";
+  std::string job_image = "schemagate:dev";
+  kube::LeaseTimings database_lease{std::chrono::seconds(60), std::chrono::seconds(40),
+                                    std::chrono::seconds(15)};
+  std::string field_manager = "schemagate-controller";
+};
+
+struct Caches {
+  ResourceCache* migrations;
+  ResourceCache* config_maps;
+  ResourceCache* jobs;
+  ResourceCache* pods;
+};
+
+// What the worker does with the key afterwards (kube-rs's Action).
+struct ReconcileResult {
+  Status status;                                 // non-OK: rate-limited retry
+  std::optional<Clock::Duration> requeue_after;  // nullopt: await a change
+  static ReconcileResult AwaitChange() { return {}; }
+};
+
+class Reconciler {
+ public:
+  Reconciler(kube::Client* client, Caches caches, Clock* clock, ReconcilerOptions options,
+             kube::EventRecorder* recorder);
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  ReconcileResult Reconcile(const std::string& ns, const std::string& name);
+
+  // Called after a database Lease was released (identity), so waiters on
+  // the same database can be woken at once.
+  void SetOnLeaseReleased(std::function<void(const std::string& identity)> fn) {
+    on_released_ = std::move(fn);
+  }
+
+ private:
+  Observed Gather(const nlohmann::json& object);
+  StatusOr<kube::LeaseClaim*> Claim(const std::string& lease_name, const std::string& identity,
+                                    const std::string& holder);
+  Status ReleaseLease(const Observed& in);
+  void Record(const nlohmann::json& object, const Decision& d);
+
+  kube::Client* const client_;
+  const Caches caches_;
+  Clock* const clock_;
+  const ReconcilerOptions options_;
+  kube::EventRecorder* const recorder_;
+  std::function<void(const std::string&)> on_released_;
+
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<kube::LeaseClaim>> claims_;  // lease|holder
+};
+
+}  // namespace sg::controller

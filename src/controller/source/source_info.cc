@@ -1,0 +1,92 @@
+#include "controller/source/source_info.h"
+
+#include <algorithm>
+#include <map>
+#include <regex>
+
+#include "controller/api/identity.h"
+
+namespace sg::controller {
+
+using nlohmann::json;
+
+std::optional<int64_t> SourceInfo::Newest() const {
+  if (versions.empty()) return std::nullopt;
+  return versions.back();
+}
+
+int32_t SourceInfo::CountBetween(std::optional<int64_t> after, int64_t upto) const {
+  int32_t n = 0;
+  for (int64_t v : versions) {
+    if ((!after || v > *after) && v <= upto) ++n;
+  }
+  return n;
+}
+
+StatusOr<std::vector<json>> SelectConfigMaps(const SourceSpec& source,
+                                             const std::vector<json>& candidates) {
+  std::map<std::string, const json*> by_name;
+  for (const auto& cm : candidates) {
+    by_name[cm["metadata"].value("name", "")] = &cm;
+  }
+  std::map<std::string, json> picked;
+  for (const auto& name : source.config_maps) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) return NotFoundError("ConfigMap \"" + name + "\" not found");
+    picked[name] = *it->second;
+  }
+  if (source.selector) {
+    for (const auto& [name, cm] : by_name) {
+      const json& md = (*cm)["metadata"];
+      if (source.selector->Matches(md.contains("labels") ? md["labels"] : json())) {
+        picked[name] = *cm;
+      }
+    }
+  }
+  if (picked.empty()) return NotFoundError("no ConfigMap matches spec.source.configMapSelector");
+  std::vector<json> out;
+  for (auto& [name, cm] : picked) out.push_back(std::move(cm));
+  return out;
+}
+
+StatusOr<SourceInfo> SourceFromConfigMaps(const std::vector<json>& config_maps) {
+  static const std::regex kUp(R"(^([0-9]{1,18})_.+\.up\.sql$)");
+  std::map<std::string, std::pair<std::string, std::string>> files;  // name -> {cm, content}
+  SourceInfo info;
+  for (const auto& cm : config_maps) {
+    std::string cm_name = cm["metadata"].value("name", "");
+    info.config_maps.push_back(cm_name);
+    if (!cm.contains("data") || !cm["data"].is_object()) continue;
+    for (const auto& [key, value] : cm["data"].items()) {
+      if (!value.is_string()) continue;
+      auto [it, inserted] = files.emplace(key, std::make_pair(cm_name, value.get<std::string>()));
+      if (!inserted) {
+        return InvalidError("file " + key + " is in both ConfigMap \"" + it->second.first +
+                            "\" and ConfigMap \"" + cm_name + "\"");
+      }
+    }
+  }
+  std::sort(info.config_maps.begin(), info.config_maps.end());
+  if (files.empty()) return NotFoundError("the source ConfigMaps hold no files");
+  std::string canon;
+  for (const auto& [name, v] : files) {
+    canon += name;
+    canon += '\0';
+    canon += std::to_string(v.second.size());
+    canon += '\0';
+    canon += v.second;
+    std::smatch m;
+    if (std::regex_match(name, m, kUp)) info.versions.push_back(std::stoll(m[1].str()));
+  }
+  std::sort(info.versions.begin(), info.versions.end());
+  info.checksum = Sha256Hex(canon);
+  return info;
+}
+
+SourceInfo SourceFromImage(const ImageSource& image) {
+  SourceInfo info;
+  info.checksum = image.ref;
+  return info;
+}
+
+}  // namespace sg::controller

@@ -1,0 +1,45 @@
+// What the controller knows about a ConfigMap migration source without
+// running anything: which ConfigMaps it consists of, a checksum over its
+// files (so an edit is noticed) and the versions it holds (so the default
+// target is known). The operator reads ConfigMaps, never Secrets.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "controller/api/schema_migration.h"
+
+namespace sg::controller {
+
+struct SourceInfo {
+  std::vector<std::string> config_maps;  // sorted names (empty for an image)
+  std::string checksum;                  // SHA-256 hex; the image ref for images
+  std::vector<int64_t> versions;         // sorted versions of *.up.sql files
+  std::optional<int64_t> Newest() const;
+  // Versions v with after < v <= upto (after nullopt: all up to `upto`).
+  int32_t CountBetween(std::optional<int64_t> after, int64_t upto) const;
+};
+
+// Picks the ConfigMaps `source` names (kNotFound naming the first missing
+// one) and those its selector matches among `candidates` (the ConfigMaps of
+// the SchemaMigration's namespace).
+StatusOr<std::vector<nlohmann::json>> SelectConfigMaps(
+    const SourceSpec& source, const std::vector<nlohmann::json>& candidates);
+
+// Checksum: SHA-256 over, for each file in name order, the name, a NUL, the
+// content length in decimal, a NUL and the content. Files are the `data`
+// keys of all ConfigMaps; a key present in two ConfigMaps is kInvalid
+// (naming both); no ConfigMap or no file at all is kNotFound.
+StatusOr<SourceInfo> SourceFromConfigMaps(const std::vector<nlohmann::json>& config_maps);
+
+// For an image source: checksum = the image reference, versions unknown.
+SourceInfo SourceFromImage(const ImageSource& image);
+
+}  // namespace sg::controller
