@@ -11,6 +11,7 @@
 #include "kube/config/loader.h"
 #include "kube/watch/lister_watcher.h"
 #include "observe/log/log.h"
+#include "observe/log/log_flags.h"
 #include "observe/wait/migration_waiter.h"
 
 namespace sg::cmd {
@@ -41,8 +42,7 @@ struct WaitCommand::Flags {
   std::string context;
   bool fail_on_stalled = false;
   int max_api_failures = 8;
-  std::string log_level = "info";
-  std::string log_format = "text";
+  observe::LogFlags log;
 };
 
 WaitCommand::WaitCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
@@ -77,9 +77,7 @@ WaitCommand::WaitCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
                    "exiting 6 or 7")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  f.sub->add_option("--log-level", f.log_level, "debug, info, warn or error")
-      ->capture_default_str();
-  f.sub->add_option("--log-format", f.log_format, "text or json")->capture_default_str();
+  observe::AddLogFlags(f.sub, &f.log);
   f.sub->footer(kExitCodesHelp);
 }
 
@@ -97,7 +95,7 @@ int WaitCommand::Run() {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto logger_or = observe::NewLogger(f.log_level, f.log_format);
+  auto logger_or = f.log.NewLogger();
   if (!logger_or.ok()) {
     std::fprintf(stderr, "schemagate wait: %s\n", logger_or.status().message().c_str());
     return kExitUsage;
