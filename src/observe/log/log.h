@@ -19,7 +19,9 @@
 //
 // Thread-safety: a Logger and all loggers derived from it by With()/Named()
 // share one sink; Log() may be called from any thread, lines never
-// interleave. SetLevel() is visible to all of them. A Logger is a cheap
+// interleave. SetLevel() is visible to all of them. The redactor runs on
+// the logging thread outside the sink's lock: a custom one must be
+// thread-safe (the default is a pure function). A Logger is a cheap
 // copyable handle (shared ownership of the sink).
 #pragma once
 
