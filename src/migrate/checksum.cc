@@ -10,7 +10,11 @@ namespace sg::migrate {
 std::string Sha256Hex(std::string_view bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) {
+  // Fetched once: OpenSSL 3's implicit fetch per call costs more than hashing
+  // a small migration file.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (sha256 == nullptr ||
+      EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, sha256, nullptr) != 1) {
     // Only on allocation failure inside OpenSSL; nothing sensible to return.
     throw std::runtime_error("EVP_Digest(sha256) failed");
   }

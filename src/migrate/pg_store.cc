@@ -102,7 +102,7 @@ StatusOr<StoreState> PgStore::Read() {
     // One round trip: the LEFT JOIN yields one row even for an empty table.
     pqxx::result r = tx.exec(
         "SELECT f.token, t.version, t.name, t.checksum, t.state, t.no_transaction, t.baseline, "
-        "to_char(t.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+        "(t.applied_at AT TIME ZONE 'UTC')::timestamp(0), "
         "t.execution_ms, t.applied_by, t.runner_version, t.fence_token, t.sqlstate, "
         "t.error_message, t.failed_statement, t.statements_done "
         "FROM (SELECT coalesce(max(token), 0) AS token FROM " +
@@ -111,6 +111,7 @@ StatusOr<StoreState> PgStore::Read() {
         "LEFT JOIN " +
         Table() + " t ON true ORDER BY t.version");
     state.table_exists = true;
+    state.records.reserve(r.size());
     for (const pqxx::row& row : r) {
       state.fence_token = row[0].as<int64_t>();
       if (row[1].is_null()) continue;
@@ -125,7 +126,12 @@ StatusOr<StoreState> PgStore::Read() {
       }
       rec.no_transaction = row[5].as<bool>();
       rec.baseline = row[6].as<bool>();
+      // "2026-01-02 03:04:05" -> RFC 3339 (cheaper than to_char on the server).
       rec.applied_at = row[7].as<std::string>("");
+      if (rec.applied_at.size() == 19) {
+        rec.applied_at[10] = 'T';
+        rec.applied_at += 'Z';
+      }
       rec.execution_ms = row[8].as<int64_t>(0);
       rec.applied_by = row[9].as<std::string>("");
       rec.runner_version = row[10].as<std::string>("");

@@ -67,7 +67,7 @@ TEST_F(SourceTest, ReportsEveryProblemAtOnce) {
   Write("3_d.down.sql", "SELECT 1;");
   auto s = LoadSource(dir_.string());
   ASSERT_FALSE(s.ok());
-  const std::string& m = s.status().message();
+  const std::string m = s.status().message();
   EXPECT_NE(m.find("4 problems"), std::string::npos) << m;
   EXPECT_NE(m.find("duplicate version 1"), std::string::npos) << m;
   EXPECT_NE(m.find("x.up.sql: malformed name"), std::string::npos) << m;
