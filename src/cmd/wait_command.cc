@@ -47,13 +47,10 @@ struct WaitCommand::Flags {
 
 WaitCommand::WaitCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
   Flags& f = *flags_;
-  f.sub = app.add_subcommand(
-      "wait",
-      "Block until a SchemaMigration is Ready for its current generation (and at least "
-      "--min-version); for init containers of dependent workloads. Watches the API server, "
-      "never polls; returns at once when already Ready; waits for the object to appear. "
-      "Needs get/list/watch on schemamigrations.schemagate.dev. " +
-          std::string(kExitCodesHelp));
+  f.sub = app.add_subcommand("wait",
+                             "Block until a SchemaMigration is Ready (init containers of dependent "
+                             "workloads)");
+
   f.sub
       ->add_option("target", f.target,
                    "<namespace>/<name> of the SchemaMigration (a bare <name> uses the "
@@ -78,7 +75,12 @@ WaitCommand::WaitCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   observe::AddLogFlags(f.sub, &f.log);
-  f.sub->footer(kExitCodesHelp);
+  f.sub->footer(
+      "Ready means: status.observedGeneration == metadata.generation, condition Ready=True for "
+      "that generation, and status.appliedVersion >= --min-version. Watches the API server "
+      "(list + watch on one object), never polls; returns at once when already Ready; waits for "
+      "the object to appear. Needs get/list/watch on schemamigrations.schemagate.dev.\n\n" +
+      std::string(kExitCodesHelp));
 }
 
 WaitCommand::~WaitCommand() = default;
