@@ -3,14 +3,19 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "controller/controller.h"
 #include "kube/client/client.h"
 #include "kube/config/loader.h"
+#include "observe/controller_metrics/controller_metrics.h"
+#include "observe/http_server/http_server.h"
+#include "observe/log/log_flags.h"
+#include "observe/metrics/registry.h"
 
 namespace sg::cmd {
 
@@ -24,6 +29,7 @@ struct ControllerCommand::Flags {
   std::string job_image;
   std::string metrics_addr = "127.0.0.1:8080";
   int workers = 2;
+  observe::LogFlags log;
 };
 
 ControllerCommand::ControllerCommand(CLI::App& app) : flags_(std::make_unique<Flags>()) {
@@ -47,11 +53,13 @@ ControllerCommand::ControllerCommand(CLI::App& app) : flags_(std::make_unique<Fl
       ->envname("SCHEMAGATE_JOB_IMAGE");
   f.cmd
       ->add_option("--metrics-addr", f.metrics_addr,
-                   "Metrics and health address (served once the observe library lands)")
+                   "Address serving /metrics, /healthz and /readyz (':8080' = every "
+                   "interface)")
       ->capture_default_str();
   f.cmd->add_option("--workers", f.workers, "Concurrent reconciles")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  observe::AddLogFlags(f.cmd, &f.log);
 }
 
 ControllerCommand::~ControllerCommand() = default;
@@ -68,18 +76,36 @@ int ControllerCommand::Run() {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  auto logger = f.log.NewLogger();
+  if (!logger.ok()) {
+    std::fprintf(stderr, "schemagate controller: %s\n", logger.status().ToString().c_str());
+    return 2;
+  }
+  observe::Logger log = logger->Named("controller");
+
   kube::LoadOptions lo;
   lo.kubeconfig = f.kubeconfig;
   lo.context = f.context;
   auto config = kube::LoadRestConfig(lo);
   if (!config.ok()) {
-    std::cerr << "controller: " << config.status() << "\n";
+    log.Error("cannot load the cluster configuration", {{"error", config.status()}});
     return 2;
   }
   auto client = kube::NewClient(*config);
   if (!client.ok()) {
-    std::cerr << "controller: " << client.status() << "\n";
+    log.Error("cannot build the API client", {{"error", client.status()}});
     return 2;
+  }
+  // The queue depth is read at scrape time, from the controller once built.
+  std::atomic<controller::Controller*> built{nullptr};
+  observe::Registry registry;
+  auto metrics = observe::ControllerMetrics::Register(&registry, [&built] {
+    controller::Controller* c = built.load();
+    return c ? static_cast<double>(c->QueueDepth()) : 0.0;
+  });
+  if (!metrics.ok()) {
+    log.Error("cannot register metrics", {{"error", metrics.status()}});
+    return 1;
   }
   controller::ControllerOptions o;
   o.reconciler.operator_namespace = f.ns;
@@ -96,23 +122,36 @@ int ControllerCommand::Run() {
   o.leader_elect = f.leader_elect;
   o.workers = f.workers;
   if (const char* pod = std::getenv("POD_NAME"); pod && *pod) o.identity = pod;
+  o.logger = log;
+  o.reconciler.metrics = &*metrics;
 
   controller::Controller ctl(client->get(), Clock::Real(), o);
+  built = &ctl;
+  auto server = observe::HttpServer::Start({.address = f.metrics_addr}, &registry);
+  if (!server.ok()) {
+    log.Error("cannot serve metrics", {{"address", f.metrics_addr}, {"error", server.status()}});
+    return 2;
+  }
+  (*server)->AddReadinessCheck("controller", [&ctl] { return ctl.Ready(); });
   std::thread signals([&] {
     int sig = 0;
     sigwait(&set, &sig);
-    std::cerr << "controller: signal " << sig << ", stopping\n";
+    log.Info("stopping", {{"signal", sig}});
+    (*server)->MarkShuttingDown();
     ctl.Stop();
   });
-  std::cerr << "controller: operator namespace " << o.reconciler.operator_namespace << ", watching "
-            << (o.namespaces.empty() ? "all namespaces" : f.namespaces) << ", job image "
-            << o.reconciler.job_image << "\n";
+  log.Info("starting",
+           {{"operator_namespace", o.reconciler.operator_namespace},
+            {"watching", o.namespaces.empty() ? std::string("all namespaces") : f.namespaces},
+            {"job_image", o.reconciler.job_image},
+            {"metrics_address", f.metrics_addr}});
   Status s = ctl.Run();
   // Wake the signal thread if it is still waiting (we stopped on our own).
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  (*server)->Stop();
   if (!s.ok()) {
-    std::cerr << "controller: " << s << "\n";
+    log.Error("controller failed", {{"error", s}});
     return 1;
   }
   return 0;

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <iostream>
 #include <random>
 #include <thread>
 
@@ -41,17 +40,22 @@ Controller::Controller(kube::Client* client, Clock* clock, ControllerOptions opt
 
 Controller::~Controller() { Stop(); }
 
-void Controller::Log(const std::string& line) const {
-  if (options_.log) {
-    options_.log(line);
-  } else {
-    std::cerr << "controller: " << line << std::endl;
-  }
+void Controller::SetLeader(bool leading) {
+  leading_ = leading;
+  if (options_.reconciler.metrics) options_.reconciler.metrics->leader->Set(leading ? 1 : 0);
+}
+
+Status Controller::Ready() const {
+  if (stopped_.load()) return UnavailableError("stopping");
+  if (!leading_.load()) return OkStatus();  // standing by: ready to take over
+  if (!synced_.load()) return UnavailableError("informer caches not synced");
+  return OkStatus();
 }
 
 size_t Controller::QueueDepth() const { return queue_->Len(); }
 
 void Controller::Stop() {
+  stopped_ = true;
   std::lock_guard<std::mutex> l(mu_);
   stopping_ = true;
   cv_.notify_all();
@@ -87,6 +91,7 @@ void Controller::EnqueueIdentity(const std::string& identity) {
 }
 
 void Controller::Worker() {
+  const observe::ControllerMetrics* m = options_.reconciler.metrics;
   while (auto key = queue_->Get()) {
     auto slash = key->find('/');
     std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
@@ -94,13 +99,23 @@ void Controller::Worker() {
     // The one error policy: every error is retried with the per-key
     // exponential backoff (a conflict included); success forgets it.
     if (!r.status.ok()) {
-      Log("reconcile " + *key + ": " + r.status.ToString());
+      // A status-write conflict is routine (stale cache), not news.
+      observe::LogLevel level =
+          r.status.code() == Code::kConflict ? observe::LogLevel::kDebug : observe::LogLevel::kWarn;
+      options_.logger.Log(level, "reconcile failed, retrying",
+                          {{"namespace", ns}, {"name", name}, {"error", r.status}});
       queue_->AddRateLimited(*key);
+      if (m) {
+        m->reconciles->Inc({"error"});
+        m->reconcile_errors->Inc();
+      }
     } else if (r.requeue_after) {
       queue_->Forget(*key);
       queue_->AddAfter(*key, *r.requeue_after);
+      if (m) m->reconciles->Inc({"requeue"});
     } else {
       queue_->Forget(*key);
+      if (m) m->reconciles->Inc({"success"});
     }
     queue_->Done(*key);
   }
@@ -154,7 +169,8 @@ Status Controller::RunLeading() {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_ || lost_) break;
   }
-  Log("caches synced; " + std::to_string(options_.workers) + " workers");
+  synced_ = true;
+  options_.logger.Info("caches synced", {{"workers", options_.workers}});
   std::vector<std::thread> workers;
   for (int i = 0; i < options_.workers; ++i) workers.emplace_back([this] { Worker(); });
   {
@@ -163,6 +179,7 @@ Status Controller::RunLeading() {
   }
   queue_->ShutDownWithDrain(clock_->Now() + std::chrono::seconds(30));
   for (auto& t : workers) t.join();
+  synced_ = false;
   for (auto* c : {migrations_.get(), pods_.get(), jobs_.get(), config_maps_.get()}) c->Stop();
   recorder_->Shutdown();
   std::lock_guard<std::mutex> l(mu_);
@@ -171,8 +188,10 @@ Status Controller::RunLeading() {
 
 Status Controller::Run() {
   if (!options_.leader_elect) {
-    leading_ = true;
-    return RunLeading();
+    SetLeader(true);
+    Status s = RunLeading();
+    SetLeader(false);
+    return s;
   }
   auto lock = std::make_unique<kube::KubeLeaseLock>(
       &client_->transport(), options_.reconciler.operator_namespace, options_.leader_lease_name);
@@ -181,17 +200,17 @@ Status Controller::Run() {
   cfg.callbacks.on_started_leading = [this](int32_t) {
     std::lock_guard<std::mutex> l(mu_);
     started_leading_ = true;
-    leading_ = true;
+    SetLeader(true);
     cv_.notify_all();
   };
   cfg.callbacks.on_stopped_leading = [this] {
     std::lock_guard<std::mutex> l(mu_);
-    leading_ = false;
+    SetLeader(false);
     lost_ = true;
     cv_.notify_all();
   };
   cfg.callbacks.on_new_leader = [this](const std::string& id) {
-    Log("leader is now " + (id.empty() ? std::string("nobody") : id));
+    options_.logger.Info("leader changed", {{"leader", id.empty() ? std::string("nobody") : id}});
   };
   SG_ASSIGN_OR_RETURN(auto elector, kube::LeaderElector::New(std::move(lock), cfg, clock_));
   Status elector_status;
@@ -201,8 +220,9 @@ Status Controller::Run() {
     if (!stopping_) lost_ = true;
     cv_.notify_all();
   });
-  Log("waiting for leadership of Lease " + options_.reconciler.operator_namespace + "/" +
-      options_.leader_lease_name + " as " + options_.identity);
+  options_.logger.Info("waiting for leadership", {{"lease", options_.reconciler.operator_namespace +
+                                                                "/" + options_.leader_lease_name},
+                                                  {"identity", options_.identity}});
   bool lead = false;
   {
     std::unique_lock<std::mutex> l(mu_);
@@ -211,11 +231,12 @@ Status Controller::Run() {
   }
   Status s = OkStatus();
   if (lead) {
-    Log("leading");
+    options_.logger.Info("leading", {{"identity", options_.identity}});
     s = RunLeading();
   }
   elector->Stop();  // releases the Lease when we still hold it
   election.join();
+  SetLeader(false);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> l(mu_);
   if (lost_ && !stopping_)

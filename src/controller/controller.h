@@ -7,8 +7,13 @@
 // kFailedPrecondition (exit and restart, as client-go users do). Stop()
 // (SIGTERM) drains the workers and releases the leader Lease.
 //
-// Thread-safety: Run() on one thread; Stop() from any thread (e.g. a signal
-// thread). Ownership: borrows the Client and the Clock.
+// Observability: logs through options.logger; when options.metrics is set,
+// updates reconciles/errors/leader here and passes it to the Reconciler (runs,
+// durations, applied version, Lease wait). Ready() is the /readyz answer.
+//
+// Thread-safety: Run() on one thread; Stop(), Ready(), IsLeader() and
+// QueueDepth() from any thread (signal thread, health server). Ownership:
+// borrows the Client, the Clock and the metrics (which must outlive Run()).
 #pragma once
 
 #include <atomic>
@@ -24,6 +29,7 @@
 #include "kube/client/client.h"
 #include "kube/events/event_sink.h"
 #include "kube/workqueue/work_queue.h"
+#include "observe/log/log.h"
 
 namespace sg::controller {
 
@@ -34,8 +40,8 @@ struct ControllerOptions {
   std::string leader_lease_name = "schemagate-controller";
   std::string identity;  // leader identity; default hostname + random suffix
   int workers = 2;
-  // Logs one line (never a secret); default stderr.
-  std::function<void(const std::string&)> log;
+  // Text or JSON lines on stderr by default; never given a secret.
+  observe::Logger logger;
 };
 
 class Controller {
@@ -49,6 +55,10 @@ class Controller {
   void Stop();
 
   bool IsLeader() const { return leading_.load(); }
+  // Readiness: OK once the caches of a leading controller have synced, and
+  // while a replica stands by for leadership (it can take over at once);
+  // kUnavailable while leading with caches still syncing, and after Stop().
+  Status Ready() const;
   size_t QueueDepth() const;
 
  private:
@@ -58,7 +68,7 @@ class Controller {
   void EnqueueOwner(const kube::ObjectPtr& obj);
   void EnqueueForConfigMap(const kube::ObjectPtr& obj);
   void EnqueueIdentity(const std::string& identity);
-  void Log(const std::string& line) const;
+  void SetLeader(bool leading);
 
   kube::Client* const client_;
   Clock* const clock_;
@@ -71,6 +81,8 @@ class Controller {
   std::unique_ptr<Reconciler> reconciler_;
 
   std::atomic<bool> leading_{false};
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> stopped_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -109,6 +109,45 @@ Status Reconciler::ReleaseLease(const Observed& in) {
   return OkStatus();
 }
 
+void Reconciler::NoteLeaseWanted(const std::string& claim_key, bool held_now, bool newly_held) {
+  if (!options_.metrics) return;
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = lease_wanted_since_.find(claim_key);
+  if (newly_held) {
+    // Acquired at the first try: a wait of zero.
+    double waited = 0;
+    if (it != lease_wanted_since_.end()) {
+      waited = std::chrono::duration<double>(clock_->Now() - it->second).count();
+      lease_wanted_since_.erase(it);
+    }
+    options_.metrics->lease_wait->Observe(waited);
+  } else if (!held_now && it == lease_wanted_since_.end()) {
+    lease_wanted_since_.emplace(claim_key, clock_->Now());
+  }
+}
+
+void Reconciler::RecordMetrics(const std::string& ns, const std::string& name,
+                               const MigrationStatus& before, const MigrationStatus& after) const {
+  if (!options_.metrics) return;
+  if (after.last_job &&
+      (after.last_job->result == "Succeeded" || after.last_job->result == "Failed")) {
+    bool same = before.last_job && before.last_job->name == after.last_job->name &&
+                before.last_job->result == after.last_job->result;
+    if (!same) {
+      std::string result = after.last_job->result == "Succeeded" ? "succeeded"
+                           : after.Is("Stalled")                 ? "stalled"
+                                                                 : "failed";
+      double seconds = 0;
+      auto start = ParseTime(after.last_job->start_time);
+      auto end = ParseTime(after.last_job->completion_time);
+      if (start && end && *end >= *start)
+        seconds = std::chrono::duration<double>(*end - *start).count();
+      options_.metrics->RecordRun(result, seconds);
+    }
+  }
+  options_.metrics->RecordStatus(ns, name, after.applied_version.value_or(0), after.Is("Ready"));
+}
+
 void Reconciler::Record(const json& object, const Decision& d) {
   if (!recorder_) return;
   auto ref = kube::ObjectRef::From(object);
@@ -120,7 +159,10 @@ void Reconciler::Record(const json& object, const Decision& d) {
 
 ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& name) {
   kube::ObjectPtr object = caches_.migrations->Get(ns, name);
-  if (!object) return ReconcileResult::AwaitChange();  // deleted
+  if (!object) {  // deleted
+    if (options_.metrics) options_.metrics->Forget(ns, name);
+    return ReconcileResult::AwaitChange();
+  }
   Observed in = Gather(*object);
   Decision d = Decide(in);
   bool new_claim = false;
@@ -131,6 +173,7 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
     auto held = (*claim)->TryAcquireOrRenew();
     if (!held.ok()) return {held.status().WithContext("database Lease " + in.lease_name), {}};
     new_claim = *held && !was_held;
+    NoteLeaseWanted(in.lease_name + "|" + in.holder_identity, *held, new_claim);
     in.lease.tried = true;
     in.lease.held = *held;
     in.lease.holder = (*claim)->ObservedHolder();
@@ -158,6 +201,7 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
     // A conflict means our cache was stale: retry from the newer object.
     if (!r.ok()) return {r.status().WithContext("status of " + ns + "/" + name), {}};
   }
+  if (!in.meta.deleting) RecordMetrics(ns, name, in.status, d.status);
   Record(*object, d);
   if (d.create_job && in.spec.ok()) {
     json job = BuildJob(in.meta, *in.spec, *d.create_job);

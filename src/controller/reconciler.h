@@ -29,6 +29,7 @@
 #include "kube/client/client.h"
 #include "kube/events/event_recorder.h"
 #include "kube/lease/lease_claim.h"
+#include "observe/controller_metrics/controller_metrics.h"
 
 namespace sg::controller {
 
@@ -38,6 +39,9 @@ struct ReconcilerOptions {
   kube::LeaseTimings database_lease{std::chrono::seconds(60), std::chrono::seconds(40),
                                     std::chrono::seconds(15)};
   std::string field_manager = "schemagate-controller";
+  // Optional (borrowed): finished runs and their durations, applied version
+  // and readiness per object, time from wanting a database Lease to holding it.
+  const observe::ControllerMetrics* metrics = nullptr;
 };
 
 struct Caches {
@@ -75,6 +79,12 @@ class Reconciler {
                                     const std::string& holder);
   Status ReleaseLease(const Observed& in);
   void Record(const nlohmann::json& object, const Decision& d);
+  // Metrics for a status just stored (or unchanged): a newly finished Job
+  // counts once, when its result first reaches the status.
+  void RecordMetrics(const std::string& ns, const std::string& name, const MigrationStatus& before,
+                     const MigrationStatus& after) const;
+  // Lease wait: the first time a claim was wanted and not held.
+  void NoteLeaseWanted(const std::string& claim_key, bool held_now, bool newly_held);
 
   kube::Client* const client_;
   const Caches caches_;
@@ -85,6 +95,7 @@ class Reconciler {
 
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<kube::LeaseClaim>> claims_;  // lease|holder
+  std::map<std::string, Clock::TimePoint> lease_wanted_since_;       // lease|holder
 };
 
 }  // namespace sg::controller
