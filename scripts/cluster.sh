@@ -240,9 +240,10 @@ stop() {
 down() {
   local i
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[i]}"; done
-  # Containers the node agent created for pods (and only those).
+  # Containers this cluster's node agent created for pods (and only those:
+  # another cluster on the same Docker Engine keeps its own).
   local ids
-  ids=$(docker ps -a -q --filter label=dev.schemagate.node-agent.kind 2>/dev/null || true)
+  ids=$(docker ps -a -q --filter "label=dev.schemagate.node-agent.state-dir=$RUN/node" 2>/dev/null || true)
   if [[ -n $ids ]]; then
     docker rm -f $ids >/dev/null 2>&1 || true
     log "removed $(wc -w <<<"$ids") pod container(s)"

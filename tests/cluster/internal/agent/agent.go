@@ -267,7 +267,7 @@ func (a *Agent) collectOrphans(ctx context.Context, store cache.Store) {
 	for _, o := range store.List() {
 		known[string(o.(*v1.Pod).UID)] = true
 	}
-	ids, err := a.docker.List(ctx, labelUID, "")
+	ids, err := a.docker.List(ctx, labelStateDir, a.cfg.StateDir)
 	if err != nil {
 		return
 	}

@@ -31,6 +31,9 @@ const (
 	labelContainer = "io.kubernetes.container.name"
 	labelAttempt   = "dev.schemagate.node-agent.attempt"
 	labelKind      = "dev.schemagate.node-agent.kind"
+	// The agent's state directory: one value per cluster, so that two local
+	// clusters on one Docker Engine never collect each other's containers.
+	labelStateDir = "dev.schemagate.node-agent.state-dir"
 
 	maxTerminationMessage = 4096 // the kubelet's per-container limit
 	fallbackLogLines      = 80

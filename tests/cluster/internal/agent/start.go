@@ -153,6 +153,7 @@ func (w *podWorker) start(ctx context.Context, c *ctr) {
 		"--label", labelUID + "=" + string(w.uid), "--label", labelPod + "=" + w.pod.Name,
 		"--label", labelNamespace + "=" + w.pod.Namespace, "--label", labelContainer + "=" + c.spec.Name,
 		"--label", labelAttempt + "=" + strconv.Itoa(attempt), "--label", labelKind + "=" + kind,
+		"--label", labelStateDir + "=" + w.a.cfg.StateDir,
 	}
 	if sc.runAsUser != nil {
 		u := strconv.FormatInt(*sc.runAsUser, 10)
