@@ -5,30 +5,9 @@
 #include <map>
 #include <memory>
 
-namespace sg::migrate {
+#include "observe/redact/redact.h"
 
-std::string RedactUrlPasswords(std::string_view text) {
-  std::string out(text);
-  size_t pos = 0;
-  while ((pos = out.find("://", pos)) != std::string::npos) {
-    size_t start = pos + 3;
-    size_t at = out.find('@', start);
-    size_t end_of_authority = out.find_first_of("/? \t\n\"'", start);
-    if (at == std::string::npos ||
-        (end_of_authority != std::string::npos && at > end_of_authority)) {
-      pos = start;
-      continue;
-    }
-    size_t colon = out.find(':', start);
-    if (colon != std::string::npos && colon < at) {
-      out.replace(colon + 1, at - colon - 1, "***");
-      pos = colon + 4;
-    } else {
-      pos = at;
-    }
-  }
-  return out;
-}
+namespace sg::migrate {
 
 StatusOr<ConnInfo> ConnInfo::Parse(std::string conninfo) {
   if (conninfo.empty()) {
@@ -41,7 +20,7 @@ StatusOr<ConnInfo> ConnInfo::Parse(std::string conninfo) {
     std::string message = err ? err : "out of memory";
     if (err) PQfreemem(err);
     while (!message.empty() && message.back() == '\n') message.pop_back();
-    return InvalidError("invalid database URL: " + RedactUrlPasswords(message));
+    return InvalidError("invalid database URL: " + observe::RedactText(message));
   }
   std::map<std::string, std::string> values;
   for (PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
@@ -62,7 +41,7 @@ StatusOr<ConnInfo> ConnInfo::Parse(std::string conninfo) {
 }
 
 std::string ConnInfo::Redact(std::string_view text) const {
-  std::string out = RedactUrlPasswords(text);
+  std::string out = observe::RedactText(text);
   if (password_.empty()) return out;
   size_t pos = 0;
   while ((pos = out.find(password_, pos)) != std::string::npos) {

@@ -20,7 +20,8 @@ class ConnInfo {
   const std::string& conninfo() const { return conninfo_; }
   // "user@host:port/dbname": safe to print.
   const std::string& display() const { return display_; }
-  // `text` with the password and any URL userinfo password replaced by "***".
+  // `text` with this password, and anything else that looks like one (URL
+  // userinfo, password=...), replaced by "***".
   std::string Redact(std::string_view text) const;
 
  private:
@@ -28,9 +29,5 @@ class ConnInfo {
   std::string password_;
   std::string display_;
 };
-
-// Redacts "scheme://user:password@" userinfo in free text (for messages that
-// may quote a connection string nobody parsed).
-std::string RedactUrlPasswords(std::string_view text);
 
 }  // namespace sg::migrate
