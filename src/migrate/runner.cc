@@ -27,6 +27,11 @@ std::string FileFor(const Source& source, const AppliedRecord& r) {
   return std::to_string(r.version) + "_" + r.name + ".up.sql";
 }
 
+// A store error: the connection is gone (7) or something unexpected (1).
+ExitCode StoreExitCode(const ::sg::Status& s) {
+  return s.code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal;
+}
+
 bool Retryable(const std::string& sqlstate) {
   return sqlstate == "55P03" || sqlstate == "40P01" || sqlstate == "40001";
 }
@@ -95,8 +100,7 @@ bool Runner::CheckState(const Source& source, StoreState* state, Outcome* out,
                         bool allow_out_of_order) {
   auto read = store_->Read();
   if (!read.ok()) {
-    ExitCode code =
-        read.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal;
+    ExitCode code = StoreExitCode(read.status());
     *out = Fail(std::move(*out), code, read.status().message());
     return false;
   }
@@ -144,10 +148,7 @@ bool Runner::AcquireLock(Outcome* out) {
   while (true) {
     auto got = store_->TryLock();
     if (!got.ok()) {
-      *out =
-          Fail(std::move(*out),
-               got.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal,
-               got.status().message());
+      *out = Fail(std::move(*out), StoreExitCode(got.status()), got.status().message());
       return false;
     }
     if (*got) return true;
@@ -268,9 +269,7 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   if (!AcquireLock(&out)) return out;
   LockGuard guard(store_);
   if (::sg::Status s = store_->EnsureTables(); !s.ok()) {
-    return Fail(std::move(out),
-                s.code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal,
-                s.message());
+    return Fail(std::move(out), StoreExitCode(s), s.message());
   }
   // Another runner may have applied some or all while we waited.
   if (!CheckState(source, &state, &out, options_.allow_out_of_order)) return out;
@@ -311,10 +310,7 @@ Outcome Runner::Status(const Source& source) {
   Outcome out = Start("status");
   auto read = store_->Read();
   if (!read.ok()) {
-    return Fail(
-        std::move(out),
-        read.status().code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal,
-        read.status().message());
+    return Fail(std::move(out), StoreExitCode(read.status()), read.status().message());
   }
   const StoreState& state = *read;
   out.report["current_version"] = CurrentVersion(state.records);
@@ -379,9 +375,7 @@ Outcome Runner::Baseline(const Source& source, int64_t version) {
   if (!AcquireLock(&out)) return out;
   LockGuard guard(store_);
   if (::sg::Status s = store_->EnsureTables(); !s.ok()) {
-    return Fail(std::move(out),
-                s.code() == Code::kUnavailable ? ExitCode::kConnect : ExitCode::kInternal,
-                s.message());
+    return Fail(std::move(out), StoreExitCode(s), s.message());
   }
   auto read = store_->Read();
   if (!read.ok()) return Fail(std::move(out), ExitCode::kInternal, read.status().message());
