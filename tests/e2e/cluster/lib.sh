@@ -1,7 +1,10 @@
 # Shared helpers for the e2e cluster checks (sourced). Each check runs against
 # the local cluster scripts/cluster.sh brought up (scripts/test-prepare.sh
 # does that for ctest) in a namespace of its own, deleted on exit.
-set -euo pipefail
+set -Eeuo pipefail
+# A command that fails outside a check ends the script under `set -e`; say
+# which one, instead of ending silently.
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 SG_ROOT=${SG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 ROOT=$SG_ROOT
 source "$SG_ROOT/scripts/cluster-env.sh"

@@ -74,7 +74,10 @@ key=$(k -n "$NS" get sm good -o 'jsonpath={.spec.database.secretRef.key}')
 [[ $key == url ]] || fail "secretRef.key not defaulted to url (got '$key')"
 ads=$(k -n "$NS" get sm good -o 'jsonpath={.spec.job.activeDeadlineSeconds}')
 [[ $ads == 600 ]] || fail "job.activeDeadlineSeconds not defaulted to 600 (got '$ads')"
-cols=$(k -n "$NS" get sm good | head -n1)
+# No `| head` here: under pipefail a SIGPIPE'd kubectl would end the script
+# silently.
+cols=$(k -n "$NS" get sm good)
+cols=${cols%%$'\n'*}
 for c in NAME DATABASE APPLIED TARGET READY REASON AGE; do
   [[ $cols == *"$c"* ]] || fail "printer column $c missing: $cols"
 done
