@@ -20,6 +20,7 @@
 #include "kube/config/loader.h"
 #include "kube/transport/rest_transport.h"
 #include "kube/watch/watcher.h"
+#include "support/kube_env.h"
 
 namespace sg::kube {
 namespace {
@@ -27,21 +28,7 @@ namespace {
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-std::string FindKubeconfig() {
-  if (const char* k = std::getenv("KUBECONFIG"); k && *k) return k;
-  std::string cmd = std::string("bash ") + SG_SOURCE_DIR + "/scripts/cluster.sh env 2>/dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return "";
-  char buf[1024] = {};
-  std::string out;
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  ::pclose(p);
-  auto pos = out.find("KUBECONFIG=");
-  if (pos == std::string::npos) return "";
-  std::string path = out.substr(pos + 11);
-  while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
-  return path;
-}
+using ::sg::testing::FindKubeconfig;
 
 class KubeE2eTest : public ::testing::Test {
  protected:
