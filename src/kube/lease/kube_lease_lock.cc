@@ -18,11 +18,13 @@ std::chrono::milliseconds ToMillis(Clock::Duration d) {
 
 }  // namespace
 
-KubeLeaseLock::KubeLeaseLock(Transport* transport, std::string ns, std::string name, json labels)
+KubeLeaseLock::KubeLeaseLock(Transport* transport, std::string ns, std::string name, json labels,
+                             json annotations)
     : transport_(transport),
       ns_(std::move(ns)),
       name_(std::move(name)),
-      labels_(std::move(labels)) {}
+      labels_(std::move(labels)),
+      annotations_(std::move(annotations)) {}
 
 StatusOr<ObservedLease> KubeLeaseLock::Send(const std::string& method, const std::string& path,
                                             const std::string& body, Clock::Duration timeout) {
@@ -57,6 +59,7 @@ StatusOr<ObservedLease> KubeLeaseLock::Get(Clock::Duration timeout) {
 StatusOr<ObservedLease> KubeLeaseLock::Create(const LeaseRecord& record, Clock::Duration timeout) {
   json meta = {{"name", name_}, {"namespace", ns_}};
   if (!labels_.empty()) meta["labels"] = labels_;
+  if (!annotations_.empty()) meta["annotations"] = annotations_;
   json lease = {{"apiVersion", "coordination.k8s.io/v1"},
                 {"kind", "Lease"},
                 {"metadata", meta},

@@ -4,9 +4,11 @@
 // controller's election lock and named per-database locks alike: one
 // instance per Lease.
 //
-// Update PUTs the last object read (labels, annotations and owner references
-// survive) with the new spec and the caller's resourceVersion; the API
-// server answers 409 (kConflict) when that resourceVersion is stale.
+// Create writes `labels` and `annotations` (e.g. what the lock guards, for
+// people reading `kubectl get lease -o yaml`). Update PUTs the last object
+// read (labels, annotations and owner references survive) with the new spec
+// and the caller's resourceVersion; the API server answers 409 (kConflict)
+// when that resourceVersion is stale.
 //
 // Thread-safety: thread-safe. Ownership: borrows the Transport (it must
 // outlive the lock).
@@ -25,7 +27,8 @@ namespace sg::kube {
 class KubeLeaseLock final : public LeaseLock {
  public:
   KubeLeaseLock(Transport* transport, std::string ns, std::string name,
-                nlohmann::json labels = nlohmann::json::object());
+                nlohmann::json labels = nlohmann::json::object(),
+                nlohmann::json annotations = nlohmann::json::object());
   KubeLeaseLock(const KubeLeaseLock&) = delete;
   KubeLeaseLock& operator=(const KubeLeaseLock&) = delete;
 
@@ -43,6 +46,7 @@ class KubeLeaseLock final : public LeaseLock {
   const std::string ns_;
   const std::string name_;
   const nlohmann::json labels_;
+  const nlohmann::json annotations_;
   std::mutex mu_;
   nlohmann::json last_;  // the last Lease object seen (base for Update)
 };

@@ -65,9 +65,10 @@ TEST(KubeLeaseLockTest, GetParsesRecordAndPassesTimeout) {
   EXPECT_EQ(lock.Describe(), "shop/db-orders");
 }
 
-TEST(KubeLeaseLockTest, CreatePostsLeaseWithLabels) {
+TEST(KubeLeaseLockTest, CreatePostsLeaseWithLabelsAndAnnotations) {
   ScriptedTransport t;
-  KubeLeaseLock lock(&t, "shop", "db-orders", {{"app", "schemagate"}});
+  KubeLeaseLock lock(&t, "shop", "db-orders", {{"app", "schemagate"}},
+                     {{"schemagate.dev/database", "orders"}});
   t.Answer(LeaseObject("1", "pod-a"));
   LeaseRecord r;
   r.holder_identity = "pod-a";
@@ -80,7 +81,21 @@ TEST(KubeLeaseLockTest, CreatePostsLeaseWithLabels) {
   json body = json::parse(req.body);
   EXPECT_EQ(body["kind"], "Lease");
   EXPECT_EQ(body["metadata"]["labels"]["app"], "schemagate");
+  EXPECT_EQ(body["metadata"]["annotations"]["schemagate.dev/database"], "orders");
   EXPECT_EQ(body["spec"]["holderIdentity"], "pod-a");
+}
+
+TEST(KubeLeaseLockTest, NoAnnotationsFieldWithoutAnnotations) {
+  ScriptedTransport t;
+  KubeLeaseLock lock(&t, "shop", "db-orders");
+  t.Answer(LeaseObject("1", "pod-a"));
+  LeaseRecord r;
+  r.holder_identity = "pod-a";
+  r.lease_duration_seconds = 15;
+  ASSERT_TRUE(lock.Create(r, 1s).ok());
+  json body = json::parse(t.requests.at(0).body);
+  EXPECT_FALSE(body["metadata"].contains("annotations"));
+  EXPECT_FALSE(body["metadata"].contains("labels"));
 }
 
 TEST(KubeLeaseLockTest, UpdatePutsLastObjectWithCallersResourceVersion) {
