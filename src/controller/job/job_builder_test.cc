@@ -102,5 +102,47 @@ TEST(JobBuilderTest, DiscreteFieldsAndImageSource) {
   EXPECT_EQ(args[3], "2");
 }
 
+// The pod must pass the "restricted" Pod Security Standard (namespaces
+// labelled pod-security.kubernetes.io/enforce=restricted admit it), for
+// ConfigMap and image sources alike: every container (init too) non-root,
+// no privilege escalation, all capabilities dropped, RuntimeDefault seccomp,
+// read-only root; only emptyDir/projected volumes; no host namespaces;
+// no API token.
+TEST(JobBuilderTest, PodMeetsTheRestrictedPodSecurityStandard) {
+  for (const char* source :
+       {R"({"configMaps":["m"]})", R"({"image":{"ref":"migs:1","path":"/sql"}})"}) {
+    SCOPED_TRACE(source);
+    auto spec = ParseSpec(json::parse(std::string(R"({"database":{"secretRef":{"name":"db"}},
+        "source":)") + source + "}"));
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    JobPlan plan{"a-b", 1, std::nullopt, false, {"m"}, "img"};
+    const json pod = BuildJob(Meta(), *spec, plan)["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["securityContext"]["runAsNonRoot"], true);
+    EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    EXPECT_EQ(pod["automountServiceAccountToken"], false);
+    for (const char* host : {"hostNetwork", "hostPID", "hostIPC"}) EXPECT_FALSE(pod.contains(host));
+    std::vector<json> containers = pod["containers"];
+    if (pod.contains("initContainers")) {
+      for (const json& c : pod["initContainers"]) containers.push_back(c);
+    }
+    EXPECT_EQ(containers.size(), std::string(source).find("image") != std::string::npos ? 2u : 1u);
+    for (const json& c : containers) {
+      SCOPED_TRACE(c["name"].get<std::string>());
+      const json& sc = c["securityContext"];
+      EXPECT_EQ(sc["runAsNonRoot"], true);
+      EXPECT_EQ(sc["allowPrivilegeEscalation"], false);
+      EXPECT_EQ(sc["readOnlyRootFilesystem"], true);
+      EXPECT_EQ(sc["capabilities"]["drop"], json({"ALL"}));
+      EXPECT_FALSE(sc["capabilities"].contains("add"));
+      EXPECT_EQ(sc["seccompProfile"]["type"], "RuntimeDefault");
+      EXPECT_FALSE(sc.contains("privileged"));
+      EXPECT_FALSE(c.contains("ports"));
+    }
+    for (const json& v : pod["volumes"]) {
+      EXPECT_TRUE(v.contains("emptyDir") || v.contains("projected")) << v.dump();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sg::controller
