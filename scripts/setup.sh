@@ -14,7 +14,9 @@ PACKAGES=(
   # tests: a real PostgreSQL server and client
   postgresql-15 postgresql-client-15
   # tooling
-  clang-format procps psmisc openssl curl
+  clang-format procps psmisc openssl curl jq
+  # chart tests: YAML assertions on `helm template` output
+  python3-yaml
   # local cluster: base image seeding
   debootstrap
 )

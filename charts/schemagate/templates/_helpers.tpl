@@ -1,0 +1,76 @@
+{{/* Chart name, cut to the 63 characters of a label value. */}}
+{{- define "schemagate.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: the release name when it already contains the chart name. */}}
+{{- define "schemagate.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "schemagate.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: stable across upgrades (Deployment selectors are immutable). */}}
+{{- define "schemagate.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "schemagate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "schemagate.labels" -}}
+helm.sh/chart: {{ include "schemagate.chart" . }}
+{{ include "schemagate.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: schemagate
+{{- end }}
+
+{{- define "schemagate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "schemagate.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "schemagate.image" -}}
+{{- printf "%s:%s" .Values.image.repository (toString (default .Chart.AppVersion .Values.image.tag)) }}
+{{- end }}
+
+{{/*
+What the operator does in each watched namespace (derived from src/controller
+and src/kube): informers (list/watch) on SchemaMigrations, ConfigMaps, Jobs
+and Pods; status merge patches; creating Jobs; events.k8s.io Events (create,
+then patch to count repeats); the finalizer it adds to SchemaMigrations
+(update/patch, schemamigrations/finalizers). It never reads Secrets.
+*/}}
+{{- define "schemagate.workloadRules" -}}
+- apiGroups: [schemagate.dev]
+  resources: [schemamigrations]
+  verbs: [get, list, watch, update, patch]
+- apiGroups: [schemagate.dev]
+  resources: [schemamigrations/status]
+  verbs: [get, update, patch]
+- apiGroups: [schemagate.dev]
+  resources: [schemamigrations/finalizers]
+  verbs: [update]
+- apiGroups: [""]
+  resources: [configmaps, pods]
+  verbs: [list, watch]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [list, watch, create]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}
