@@ -21,7 +21,8 @@ func main() {
 	var cfg agent.Config
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the agent's identity")
 	flag.StringVar(&cfg.NodeName, "node-name", "sg-node", "name of the Node to register")
-	flag.StringVar(&cfg.NodeIP, "node-ip", "127.0.0.1", "node (and pod) IP")
+	flag.StringVar(&cfg.NodeIP, "node-ip", "127.0.0.1", "node IP (and the IP of hostNetwork pods)")
+	flag.StringVar(&cfg.PodCIDR, "pod-cidr", "127.1.0.0/16", "loopback prefix of pod IPs, one address per pod (empty: pods get the node IP)")
 	flag.StringVar(&cfg.StateDir, "state-dir", "", "directory for pod volumes and termination logs")
 	flag.StringVar(&cfg.APIHost, "api-host", "127.0.0.1", "KUBERNETES_SERVICE_HOST given to pods")
 	flag.StringVar(&cfg.APIPort, "api-port", "6443", "KUBERNETES_SERVICE_PORT given to pods")
@@ -42,7 +43,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := agent.New(cfg, client).Run(ctx); err != nil && ctx.Err() == nil {
+	a, err := agent.New(cfg, client)
+	if err != nil {
+		klog.Exitf("agent: %v", err)
+	}
+	if err := a.Run(ctx); err != nil && ctx.Err() == nil {
 		klog.Exitf("agent: %v", err)
 	}
 }

@@ -35,6 +35,7 @@ import (
 type Config struct {
 	NodeName  string
 	NodeIP    string // loopback: every pod shares the host network
+	PodCIDR   string // loopback prefix for pod IPs (podip.go); empty: pods get NodeIP
 	StateDir  string // pod volumes and termination logs live here
 	APIHost   string // what pods get as KUBERNETES_SERVICE_HOST
 	APIPort   string
@@ -47,20 +48,28 @@ type Agent struct {
 	client   kubernetes.Interface
 	docker   *Docker
 	recorder record.EventRecorder
+	podIPs   *ipPool // nil: every pod reports the node IP
 
 	mu      sync.Mutex
 	workers map[types.UID]*podWorker
 	cancels map[types.UID]context.CancelFunc
 }
 
-func New(cfg Config, client kubernetes.Interface) *Agent {
+func New(cfg Config, client kubernetes.Interface) (*Agent, error) {
+	var pool *ipPool
+	if cfg.PodCIDR != "" {
+		var err error
+		if pool, err = newIPPool(cfg.PodCIDR); err != nil {
+			return nil, err
+		}
+	}
 	b := record.NewBroadcaster()
 	b.StartRecordingToSink(&typedv1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	return &Agent{
-		cfg: cfg, client: client, docker: &Docker{Bin: cfg.DockerBin},
+		cfg: cfg, client: client, docker: &Docker{Bin: cfg.DockerBin}, podIPs: pool,
 		recorder: b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "kubelet", Host: cfg.NodeName}),
 		workers:  map[types.UID]*podWorker{}, cancels: map[types.UID]context.CancelFunc{},
-	}
+	}, nil
 }
 
 func (a *Agent) allocatable() v1.ResourceList {
@@ -191,6 +200,11 @@ func (a *Agent) dispatch(ctx context.Context, pod *v1.Pod) {
 		w.update(pod)
 		return
 	}
+	if a.podIPs != nil && !pod.Spec.HostNetwork {
+		if _, err := a.podIPs.assign(pod.UID, pod.Status.PodIP); err != nil {
+			klog.Errorf("pod %s/%s: %v (it reports the node IP)", pod.Namespace, pod.Name, err)
+		}
+	}
 	w := newPodWorker(a, pod)
 	wctx, cancel := context.WithCancel(ctx)
 	a.workers[pod.UID], a.cancels[pod.UID] = w, cancel
@@ -212,6 +226,9 @@ func (a *Agent) forget(ctx context.Context, uid types.UID) {
 	cancel()
 	<-w.stopped
 	w.cleanup(ctx)
+	if a.podIPs != nil {
+		a.podIPs.release(uid)
+	}
 }
 
 // Run registers the node and serves pods until ctx ends.

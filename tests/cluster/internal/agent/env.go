@@ -74,10 +74,10 @@ func (w *podWorker) fieldRef(ref *v1.ObjectFieldSelector) (string, error) {
 		return w.pod.Spec.NodeName, nil
 	case "spec.serviceAccountName":
 		return w.pod.Spec.ServiceAccountName, nil
-	case "status.hostIP", "status.podIP":
+	case "status.hostIP", "status.hostIPs":
 		return w.a.cfg.NodeIP, nil
-	case "status.hostIPs", "status.podIPs":
-		return w.a.cfg.NodeIP, nil
+	case "status.podIP", "status.podIPs":
+		return w.podIP(), nil
 	}
 	return fieldpath.ExtractFieldPathAsString(w.pod, ref.FieldPath)
 }

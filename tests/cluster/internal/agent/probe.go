@@ -1,8 +1,8 @@
 package agent
 
 // probe.go runs readiness, liveness and startup probes (exec through
-// `docker exec`, httpGet and tcpSocket against the node's loopback address,
-// since every pod shares the host network).
+// `docker exec`, httpGet and tcpSocket against the pod IP, a loopback
+// address of its own: podip.go).
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func (w *podWorker) runOnce(ctx context.Context, c *ctr, p *v1.Probe) (bool, str
 	timeout := time.Duration(thr(p.TimeoutSeconds, 1)) * time.Second
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	host := w.a.cfg.NodeIP
+	host := w.podIP()
 	switch {
 	case p.Exec != nil:
 		code, out, err := w.a.docker.Exec(ctx, c.id, p.Exec.Command)

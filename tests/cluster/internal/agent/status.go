@@ -120,8 +120,8 @@ var ownedConditions = map[v1.PodConditionType]bool{
 func (w *podWorker) computeStatus() v1.PodStatus {
 	phase := w.phase()
 	st := v1.PodStatus{
-		Phase: phase, HostIP: w.a.cfg.NodeIP, PodIP: w.a.cfg.NodeIP,
-		HostIPs: []v1.HostIP{{IP: w.a.cfg.NodeIP}}, PodIPs: []v1.PodIP{{IP: w.a.cfg.NodeIP}},
+		Phase: phase, HostIP: w.a.cfg.NodeIP, PodIP: w.podIP(),
+		HostIPs: []v1.HostIP{{IP: w.a.cfg.NodeIP}}, PodIPs: []v1.PodIP{{IP: w.podIP()}},
 		StartTime: &metav1.Time{Time: w.startTime.Truncate(time.Second)},
 		Reason:    w.reason, Message: w.message,
 	}
