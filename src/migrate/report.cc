@@ -108,7 +108,8 @@ std::string CompactReport(const Json& report, size_t limit) {
   std::string s = j.dump();
   if (s.size() <= limit) return s;
   Json minimal = Json::object();
-  for (const char* key : {"command", "ok", "exit_code", "current_version"}) {
+  for (const char* key :
+       {"command", "ok", "exit_code", "current_version", "target_version", "pending_count"}) {
     if (j.contains(key)) minimal[key] = j[key];
   }
   return minimal.dump();

@@ -261,6 +261,9 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
     return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
   out.report["applied"] = Json::array();
   out.report["target_version"] = target.value_or(source.Latest());
+  // Versions up to the target not applied yet (the operator's pendingCount
+  // for image sources, whose files it cannot read).
+  out.report["pending_count"] = plan->size();
   if (plan->empty()) {
     progress_("nothing to do: database is at version " +
               std::to_string(CurrentVersion(state.records)));
@@ -277,12 +280,15 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   if (!plan.ok())
     return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
   int64_t current = CurrentVersion(state.records);
+  size_t pending = plan->size();
+  out.report["pending_count"] = pending;
   for (const SourceMigration* m : *plan) {
     if (!Execute(*m, true, &out)) {
       out.report["current_version"] = current;
       return out;
     }
     current = std::max(current, m->migration.version);
+    out.report["pending_count"] = --pending;
   }
   out.report["current_version"] = current;
   return out;

@@ -40,6 +40,8 @@ TEST_F(VerbsTest, UpAppliesEverythingAndRecordsEachVersion) {
   ASSERT_EQ(code, 0) << r.dump();
   EXPECT_EQ(r["applied"].size(), 3u);
   EXPECT_EQ(r["current_version"], 3);
+  EXPECT_EQ(r["target_version"], 3);
+  EXPECT_EQ(r["pending_count"], 0);
   EXPECT_EQ(AppliedVersions(), (std::vector<int64_t>{1, 2, 3}));
   EXPECT_EQ(Scalar("SELECT count(*) FROM users WHERE email IS NULL AND name = 'root'"), 1);
   auto row = Query(
@@ -59,6 +61,7 @@ TEST_F(VerbsTest, SecondUpHasNothingToDo) {
   json r = MigrateJson({"up"}, &code);
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(r["applied"].empty());
+  EXPECT_EQ(r["pending_count"], 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM users"), 1);  // the seed ran once
 }
 
@@ -124,6 +127,10 @@ TEST_F(VerbsTest, FailedMigrationRollsBackCompletelyAndNamesFileLineAndSqlstate)
   int code = -1;
   json r = MigrateJson({"up"}, &code);
   EXPECT_EQ(code, 3);
+  // The operator's pendingCount for image sources: 4 was planned, 1-3
+  // applied, the failed one still pending.
+  EXPECT_EQ(r["pending_count"], 1) << r.dump();
+  EXPECT_EQ(r["target_version"], 4);
   EXPECT_EQ(r["error"]["reason"], "MigrationFailed");
   EXPECT_EQ(r["error"]["sqlstate"], "42P01");
   EXPECT_EQ(r["error"]["file"], "0004_broken.up.sql");
@@ -262,8 +269,8 @@ int StatementsSentBy(const std::string& identity) {
   std::string line, prefix = "schemagate " + identity + "|";
   int n = 0;
   while (std::getline(log, line)) {
-    if (line.rfind(prefix, 0) == 0 &&
-        (line.find("statement: ") != std::string::npos || line.find("execute ") != std::string::npos)) {
+    if (line.rfind(prefix, 0) == 0 && (line.find("statement: ") != std::string::npos ||
+                                       line.find("execute ") != std::string::npos)) {
       ++n;
     }
   }
