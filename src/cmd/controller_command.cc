@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/duration.h"
 #include "controller/controller.h"
 #include "kube/client/client.h"
 #include "kube/config/loader.h"
@@ -29,6 +30,7 @@ struct ControllerCommand::Flags {
   std::string job_image;
   std::string metrics_addr = "127.0.0.1:8080";
   int workers = 2;
+  std::string recheck_interval = "10m";
   observe::LogFlags log;
 };
 
@@ -59,6 +61,11 @@ ControllerCommand::ControllerCommand(CLI::App& app) : flags_(std::make_unique<Fl
   f.cmd->add_option("--workers", f.workers, "Concurrent reconciles")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  f.cmd
+      ->add_option("--recheck-interval", f.recheck_interval,
+                   "Re-verify a Ready SchemaMigration this long after its last Job ended, "
+                   "by running its Job again (a no-op unless the database drifted); 0 disables")
+      ->capture_default_str();
   observe::AddLogFlags(f.cmd, &f.log);
 }
 
@@ -82,6 +89,12 @@ int ControllerCommand::Run() {
     return 2;
   }
   observe::Logger log = logger->Named("controller");
+  auto recheck = ParseDuration(f.recheck_interval);
+  if (!recheck.ok() || *recheck < Clock::Duration::zero()) {
+    std::fprintf(stderr, "schemagate controller: --recheck-interval: %s\n",
+                 recheck.ok() ? "must not be negative" : recheck.status().message().c_str());
+    return 2;
+  }
 
   kube::LoadOptions lo;
   lo.kubeconfig = f.kubeconfig;
@@ -124,6 +137,7 @@ int ControllerCommand::Run() {
   if (const char* pod = std::getenv("POD_NAME"); pod && *pod) o.identity = pod;
   o.logger = log;
   o.reconciler.metrics = &*metrics;
+  o.reconciler.recheck_interval = *recheck;
 
   controller::Controller ctl(client->get(), Clock::Real(), o);
   built = &ctl;
@@ -133,6 +147,7 @@ int ControllerCommand::Run() {
     return 2;
   }
   (*server)->AddReadinessCheck("controller", [&ctl] { return ctl.Ready(); });
+  (*server)->AddLivenessCheck("controller", [&ctl] { return ctl.Live(); });
   std::thread signals([&] {
     int sig = 0;
     sigwait(&set, &sig);
@@ -144,6 +159,7 @@ int ControllerCommand::Run() {
            {{"operator_namespace", o.reconciler.operator_namespace},
             {"watching", o.namespaces.empty() ? std::string("all namespaces") : f.namespaces},
             {"job_image", o.reconciler.job_image},
+            {"recheck_interval", FormatDuration(*recheck)},
             {"metrics_address", f.metrics_addr}});
   Status s = ctl.Run();
   // Wake the signal thread if it is still waiting (we stopped on our own).

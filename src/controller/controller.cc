@@ -33,7 +33,10 @@ std::string Label(const json& obj, const char* key) {
 }  // namespace
 
 Controller::Controller(kube::Client* client, Clock* clock, ControllerOptions options)
-    : client_(client), clock_(clock), options_(std::move(options)) {
+    : client_(client),
+      clock_(clock),
+      options_(std::move(options)),
+      liveness_(clock, options_.liveness) {
   if (options_.identity.empty()) options_.identity = DefaultIdentity();
   queue_ = std::make_unique<kube::WorkQueue>(clock_);
 }
@@ -90,12 +93,14 @@ void Controller::EnqueueIdentity(const std::string& identity) {
   }
 }
 
-void Controller::Worker() {
+void Controller::Worker(int index) {
   const observe::ControllerMetrics* m = options_.reconciler.metrics;
   while (auto key = queue_->Get()) {
     auto slash = key->find('/');
     std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
+    liveness_.Started(index, *key);
     ReconcileResult r = reconciler_->Reconcile(ns, name);
+    liveness_.Finished(index);
     // The one error policy: every error is retried with the per-key
     // exponential backoff (a conflict included); success forgets it.
     if (!r.status.ok()) {
@@ -171,14 +176,26 @@ Status Controller::RunLeading() {
   }
   synced_ = true;
   options_.logger.Info("caches synced", {{"workers", options_.workers}});
+  std::vector<std::pair<std::string, Liveness::ProgressFn>> informers;
+  const std::vector<std::pair<const char*, const ResourceCache*>> caches = {
+      {"SchemaMigration", migrations_.get()},
+      {"ConfigMap", config_maps_.get()},
+      {"Job", jobs_.get()},
+      {"Pod", pods_.get()}};
+  for (const auto& entry : caches) {
+    const ResourceCache* cache = entry.second;
+    informers.emplace_back(entry.first, [cache] { return cache->LastProgress(); });
+  }
+  liveness_.SetInformers(std::move(informers));
   std::vector<std::thread> workers;
-  for (int i = 0; i < options_.workers; ++i) workers.emplace_back([this] { Worker(); });
+  for (int i = 0; i < options_.workers; ++i) workers.emplace_back([this, i] { Worker(i); });
   {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return stopping_ || lost_; });
   }
   queue_->ShutDownWithDrain(clock_->Now() + std::chrono::seconds(30));
   for (auto& t : workers) t.join();
+  liveness_.SetInformers({});
   synced_ = false;
   for (auto* c : {migrations_.get(), pods_.get(), jobs_.get(), config_maps_.get()}) c->Stop();
   recorder_->Shutdown();

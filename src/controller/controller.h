@@ -9,9 +9,10 @@
 //
 // Observability: logs through options.logger; when options.metrics is set,
 // updates reconciles/errors/leader here and passes it to the Reconciler (runs,
-// durations, applied version, Lease wait). Ready() is the /readyz answer.
+// durations, applied version, Lease wait). Ready() is the /readyz answer,
+// Live() the /healthz one (liveness.h: a wedged worker or informer).
 //
-// Thread-safety: Run() on one thread; Stop(), Ready(), IsLeader() and
+// Thread-safety: Run() on one thread; Stop(), Ready(), Live(), IsLeader() and
 // QueueDepth() from any thread (signal thread, health server). Ownership:
 // borrows the Client, the Clock and the metrics (which must outlive Run()).
 #pragma once
@@ -25,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "controller/liveness.h"
 #include "controller/reconciler.h"
 #include "kube/client/client.h"
 #include "kube/events/event_sink.h"
@@ -40,6 +42,7 @@ struct ControllerOptions {
   std::string leader_lease_name = "schemagate-controller";
   std::string identity;  // leader identity; default hostname + random suffix
   int workers = 2;
+  LivenessOptions liveness;
   // Text or JSON lines on stderr by default; never given a secret.
   observe::Logger logger;
 };
@@ -59,11 +62,13 @@ class Controller {
   // while a replica stands by for leadership (it can take over at once);
   // kUnavailable while leading with caches still syncing, and after Stop().
   Status Ready() const;
+  // Liveness: kUnavailable when a worker or an informer is wedged.
+  Status Live() const { return liveness_.Check(); }
   size_t QueueDepth() const;
 
  private:
   Status RunLeading();
-  void Worker();
+  void Worker(int index);
   void EnqueueObject(const kube::ObjectPtr& obj);
   void EnqueueOwner(const kube::ObjectPtr& obj);
   void EnqueueForConfigMap(const kube::ObjectPtr& obj);
@@ -74,6 +79,7 @@ class Controller {
   Clock* const clock_;
   ControllerOptions options_;
 
+  Liveness liveness_;
   std::unique_ptr<kube::WorkQueue> queue_;
   std::unique_ptr<ResourceCache> migrations_, config_maps_, jobs_, pods_;
   std::unique_ptr<kube::EventSink> sink_;

@@ -46,6 +46,7 @@ Observed Reconciler::Gather(const json& object) {
   in.spec = ParseSpec(object.value("spec", json()));
   in.now = clock_->WallNow();
   in.default_image = options_.job_image;
+  in.recheck_interval = options_.recheck_interval;
   in.holder_identity = HolderIdentity(in.meta);
   if (in.spec.ok()) {
     in.identity = DatabaseIdentity(in.meta.ns, in.spec->database);
@@ -80,15 +81,66 @@ StatusOr<kube::LeaseClaim*> Reconciler::Claim(const std::string& lease_name,
                                               const std::string& holder) {
   std::lock_guard<std::mutex> l(mu_);
   auto& slot = claims_[lease_name + "|" + holder];
-  if (!slot) {
+  if (!slot.claim) {
     auto lock = std::make_unique<kube::KubeLeaseLock>(
         &client_->transport(), options_.operator_namespace, lease_name,
         json{{"app.kubernetes.io/managed-by", kManagedByValue}});
-    SG_ASSIGN_OR_RETURN(
-        slot, kube::LeaseClaim::New(std::move(lock), holder, options_.database_lease, clock_));
-    (void)identity;
+    SG_ASSIGN_OR_RETURN(slot.claim, kube::LeaseClaim::New(std::move(lock), holder,
+                                                          options_.database_lease, clock_));
+    slot.identity = identity;
   }
-  return slot.get();
+  return slot.claim.get();
+}
+
+Status Reconciler::SetFinalizer(const Observed& in, bool present, std::string* rv) {
+  std::vector<std::string> finalizers;
+  for (const auto& f : in.meta.finalizers) {
+    if (f != kFinalizer) finalizers.push_back(f);
+  }
+  if (present) finalizers.push_back(kFinalizer);
+  // A merge patch replaces the whole list; the resourceVersion makes a
+  // concurrent change of the list (another finalizer) a conflict, retried.
+  json patch = {{"metadata", {{"resourceVersion", *rv}, {"finalizers", finalizers}}}};
+  kube::PatchOptions po;
+  po.field_manager = options_.field_manager;
+  auto r = client_->Patch(kube::gvr::SchemaMigration(), in.meta.ns, in.meta.name,
+                          kube::PatchType::kMerge, patch, po);
+  if (!r.ok()) {
+    // Already gone: nothing left to hold up.
+    if (!present && r.status().code() == Code::kNotFound) return OkStatus();
+    return r.status().WithContext(std::string(present ? "adding" : "removing") + " finalizer " +
+                                  kFinalizer);
+  }
+  *rv = (*r)["metadata"].value("resourceVersion", *rv);
+  return OkStatus();
+}
+
+void Reconciler::Forget(const std::string& ns, const std::string& name) {
+  const std::string prefix = ns + "/" + name + "/";
+  auto matches = [&](const std::string& key) {
+    auto bar = key.find('|');
+    return bar != std::string::npos && key.compare(bar + 1, prefix.size(), prefix) == 0;
+  };
+  std::vector<ClaimEntry> dropped;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = claims_.begin(); it != claims_.end();) {
+      if (matches(it->first)) {
+        dropped.push_back(std::move(it->second));
+        it = claims_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = lease_wanted_since_.begin(); it != lease_wanted_since_.end();) {
+      it = matches(it->first) ? lease_wanted_since_.erase(it) : std::next(it);
+    }
+  }
+  for (auto& e : dropped) {
+    if (!e.claim->Held()) continue;
+    // Best effort: otherwise the Lease expires on its own.
+    if (e.claim->Release().ok() && on_released_) on_released_(e.identity);
+  }
 }
 
 Status Reconciler::ReleaseLease(const Observed& in) {
@@ -161,10 +213,20 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
   kube::ObjectPtr object = caches_.migrations->Get(ns, name);
   if (!object) {  // deleted
     if (options_.metrics) options_.metrics->Forget(ns, name);
+    Forget(ns, name);
     return ReconcileResult::AwaitChange();
   }
   Observed in = Gather(*object);
   Decision d = Decide(in);
+  // Every write below is guarded by the newest resourceVersion we know.
+  std::string rv = in.meta.resource_version;
+  if (d.finalizer == FinalizerAction::kAdd) {
+    // Before the Lease: a deleted object must never leave it held.
+    Status s = SetFinalizer(in, true, &rv);
+    if (!s.ok()) return {s.WithContext(ns + "/" + name), {}};
+    in.meta.finalizers.push_back(kFinalizer);
+    in.meta.resource_version = rv;
+  }
   bool new_claim = false;
   if (d.want_lease && !in.lease_name.empty()) {
     auto claim = Claim(in.lease_name, in.identity, in.holder_identity);
@@ -192,14 +254,14 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
         .IgnoreError();
   }
   if (!in.meta.deleting && !(d.status == in.status)) {
-    json patch = {{"metadata", {{"resourceVersion", in.meta.resource_version}}},
-                  {"status", StatusToJson(d.status)}};
+    json patch = {{"metadata", {{"resourceVersion", rv}}}, {"status", StatusToJson(d.status)}};
     kube::PatchOptions po;
     po.field_manager = options_.field_manager;
     auto r = client_->PatchStatus(kube::gvr::SchemaMigration(), ns, name, kube::PatchType::kMerge,
                                   patch, po);
     // A conflict means our cache was stale: retry from the newer object.
     if (!r.ok()) return {r.status().WithContext("status of " + ns + "/" + name), {}};
+    rv = (*r)["metadata"].value("resourceVersion", rv);
   }
   if (!in.meta.deleting) RecordMetrics(ns, name, in.status, d.status);
   Record(*object, d);
@@ -212,10 +274,22 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
       return {r.status().WithContext("creating Job " + d.create_job->name), {}};
     }
   }
-  if (d.release_lease && !in.lease_name.empty()) {
-    Status s = ReleaseLease(in);
-    if (!s.ok()) return {s.WithContext("releasing database Lease " + in.lease_name), {}};
+  if (d.release_lease) {
+    // An unparsable spec has no identity: the status still names the Lease.
+    if (in.lease_name.empty()) {
+      in.lease_name = in.status.database.lease_name;
+      in.identity = in.status.database.identity;
+    }
+    if (!in.lease_name.empty()) {
+      Status s = ReleaseLease(in);
+      if (!s.ok()) return {s.WithContext("releasing database Lease " + in.lease_name), {}};
+    }
   }
+  if (d.finalizer == FinalizerAction::kRemove) {
+    Status s = SetFinalizer(in, false, &rv);
+    if (!s.ok()) return {s.WithContext(ns + "/" + name), {}};
+  }
+  if (d.forget) Forget(ns, name);
   return {OkStatus(), d.requeue_after};
 }
 

@@ -6,9 +6,11 @@
 // status: a conflict is an error and the key is retried), create the Job
 // (AlreadyExists = adopted), release the Lease. Idempotent.
 //
-// Order within one pass: Lease step (when wanted) -> status -> Job create ->
-// Lease release. The status is written before the Job is created, so Ready
-// is False before any new Job starts.
+// Order within one pass: finalizer added (when a Lease is wanted) -> Lease
+// step -> status -> Job create -> Lease release -> finalizer removed ->
+// bookkeeping forgotten (deleted objects). The status is written before the
+// Job is created, so Ready is False before any new Job starts; the
+// finalizer is on the object before it can hold a Lease.
 //
 // Thread-safety: Reconcile may run on several workers at once for
 // different keys (the WorkQueue never hands out one key twice).
@@ -39,6 +41,9 @@ struct ReconcilerOptions {
   kube::LeaseTimings database_lease{std::chrono::seconds(60), std::chrono::seconds(40),
                                     std::chrono::seconds(15)};
   std::string field_manager = "schemagate-controller";
+  // A Ready object is re-verified by a new Job this long after its last Job
+  // ended (0 = never).
+  Clock::Duration recheck_interval = std::chrono::minutes(10);
   // Optional (borrowed): finished runs and their durations, applied version
   // and readiness per object, time from wanting a database Lease to holding it.
   const observe::ControllerMetrics* metrics = nullptr;
@@ -78,6 +83,11 @@ class Reconciler {
   StatusOr<kube::LeaseClaim*> Claim(const std::string& lease_name, const std::string& identity,
                                     const std::string& holder);
   Status ReleaseLease(const Observed& in);
+  // Adds or removes kFinalizer with a merge patch guarded by *rv (updated).
+  Status SetFinalizer(const Observed& in, bool present, std::string* rv);
+  // Drops the claims and Lease-wait entries of ns/name (any uid); a claim
+  // still held (an object deleted without our finalizer) is released first.
+  void Forget(const std::string& ns, const std::string& name);
   void Record(const nlohmann::json& object, const Decision& d);
   // Metrics for a status just stored (or unchanged): a newly finished Job
   // counts once, when its result first reaches the status.
@@ -94,8 +104,12 @@ class Reconciler {
   std::function<void(const std::string&)> on_released_;
 
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<kube::LeaseClaim>> claims_;  // lease|holder
-  std::map<std::string, Clock::TimePoint> lease_wanted_since_;       // lease|holder
+  struct ClaimEntry {
+    std::unique_ptr<kube::LeaseClaim> claim;
+    std::string identity;  // the database, to wake its waiters on release
+  };
+  std::map<std::string, ClaimEntry> claims_;                    // lease|holder
+  std::map<std::string, Clock::TimePoint> lease_wanted_since_;  // lease|holder
 };
 
 }  // namespace sg::controller

@@ -62,4 +62,13 @@ std::vector<kube::ObjectPtr> ResourceCache::All() const {
   return out;
 }
 
+std::optional<Clock::TimePoint> ResourceCache::LastProgress() const {
+  std::optional<Clock::TimePoint> oldest;
+  for (const auto& [ns, inf] : informers_) {
+    auto p = inf->LastProgress();
+    if (p && (!oldest || *p < *oldest)) oldest = p;
+  }
+  return oldest;
+}
+
 }  // namespace sg::controller

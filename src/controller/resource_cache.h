@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ class ResourceCache {
   kube::ObjectPtr Get(const std::string& ns, const std::string& name) const;
   std::vector<kube::ObjectPtr> InNamespace(const std::string& ns) const;
   std::vector<kube::ObjectPtr> All() const;
+  // The oldest LastProgress() of its informers (liveness).
+  std::optional<Clock::TimePoint> LastProgress() const;
 
  private:
   const kube::Store* StoreFor(const std::string& ns) const;

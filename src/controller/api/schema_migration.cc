@@ -293,7 +293,16 @@ ObjectMeta ParseMeta(const Json& object) {
       if (v.is_string()) m.annotations[k] = v.get<std::string>();
     }
   }
+  if (md.contains("finalizers") && md["finalizers"].is_array()) {
+    for (const auto& f : md["finalizers"]) {
+      if (f.is_string()) m.finalizers.push_back(f.get<std::string>());
+    }
+  }
   return m;
+}
+
+bool ObjectMeta::HasFinalizer(const std::string& f) const {
+  return std::find(finalizers.begin(), finalizers.end(), f) != finalizers.end();
 }
 
 }  // namespace sg::controller

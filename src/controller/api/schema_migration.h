@@ -26,6 +26,9 @@ inline constexpr const char* kApiVersion = "schemagate.dev/v1alpha1";
 inline constexpr const char* kKind = "SchemaMigration";
 // Annotation users set to a new value to retry a Stalled migration.
 inline constexpr const char* kRetryAnnotation = "schemagate.dev/retry";
+// Finalizer held while a SchemaMigration holds or waits for its database
+// Lease, so deleting it releases the Lease at once (docs/controller.md).
+inline constexpr const char* kFinalizer = "schemagate.dev/release-lease";
 // Label on Jobs and their pods naming the owning SchemaMigration.
 inline constexpr const char* kMigrationLabel = "schemagate.dev/migration";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
@@ -117,6 +120,8 @@ struct ObjectMeta {
   int64_t generation = 0;
   bool deleting = false;
   std::map<std::string, std::string> annotations;
+  std::vector<std::string> finalizers;
+  bool HasFinalizer(const std::string& f) const;
 };
 
 ObjectMeta ParseMeta(const Json& object);

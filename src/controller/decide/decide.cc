@@ -26,6 +26,10 @@ class Decider {
   Decision Run();
 
  private:
+  void Decide();
+  void Deleting();
+  void Finalizer();
+  void ScheduleRecheck(Clock::WallTime due);
   MigrationStatus& s() { return d_.status; }
 
   void Conditions(bool ready, bool reconciling, bool stalled, const std::string& reason,
@@ -48,6 +52,15 @@ class Decider {
       d_.release_lease = true;
       s().database.lease_holder = "";
     }
+  }
+  // A Job is wanted, starting or running: Reconciling, except during a
+  // recheck of a Ready object, which leaves the conditions as stored.
+  void Progress(const std::string& reason, const std::string& message) {
+    if (recheck_) {
+      s().conditions = in_.status.conditions;
+      return;
+    }
+    Conditions(false, true, false, reason, message);
   }
   void Event(bool warning, std::string reason, std::string message) {
     d_.events.push_back({warning, std::move(reason), std::move(message)});
@@ -73,24 +86,65 @@ class Decider {
   const SchemaMigrationSpec* spec_ = nullptr;
   std::optional<int64_t> target_;
   std::string desired_;
+  bool recheck_ = false;  // Ready, same generation and source: a Job now re-verifies
 };
 
 Decision Decider::Run() {
   if (in_.meta.deleting) {
-    // Owner references let the garbage collector delete our Jobs.
-    d_.status = in_.status;
-    Idle();
+    Deleting();
     return d_;
   }
+  Decide();
+  Finalizer();
+  return d_;
+}
+
+void Decider::Deleting() {
+  // Release at once, even while our Job still runs: deleting is the user's
+  // "stop", the garbage collector deletes the Job (owner reference) once
+  // the object is gone, and the fence token stops a runner that is still
+  // terminating from committing after a newer holder's first migration
+  // (docs/controller.md, "Deletion and the finalizer"). Never renew here:
+  // the object is going away.
+  d_.status = in_.status;
+  d_.forget = true;
+  bool ours = in_.status.database.lease_holder == in_.holder_identity;
+  if (in_.meta.HasFinalizer(kFinalizer)) {
+    d_.finalizer = FinalizerAction::kRemove;
+    d_.release_lease = true;
+  } else if (ours) {
+    d_.release_lease = true;
+  }
+}
+
+void Decider::Finalizer() {
+  bool has = in_.meta.HasFinalizer(kFinalizer);
+  if (d_.want_lease && !has) {
+    d_.finalizer = FinalizerAction::kAdd;
+  } else if (!d_.want_lease && has) {
+    // The reconciler releases first (only a Lease that still names us),
+    // then removes the finalizer.
+    d_.finalizer = FinalizerAction::kRemove;
+    d_.release_lease = true;
+  }
+}
+
+void Decider::ScheduleRecheck(Clock::WallTime due) {
+  auto in = std::chrono::duration_cast<Clock::Duration>(due - in_.now);
+  if (in < std::chrono::seconds(1)) in = std::chrono::seconds(1);
+  if (!d_.requeue_after || *d_.requeue_after > in) d_.requeue_after = in;
+}
+
+void Decider::Decide() {
   if (!in_.spec.ok()) {
     Stall("InvalidSpec", in_.spec.status().message());
-    return d_;
+    return;
   }
   spec_ = &*in_.spec;
   if (!in_.source.ok()) {
     Stall(in_.source.status().code() == Code::kNotFound ? "SourceNotFound" : "InvalidSource",
           in_.source.status().message());
-    return d_;
+    return;
   }
   source_ = &*in_.source;
   target_ = spec_->target_version ? spec_->target_version : source_->Newest();
@@ -104,7 +158,9 @@ Decision Decider::Run() {
     s().attempt = 0;
     s().failures = 0;
     s().next_retry_time.clear();
+    if (!source_->versions_known) s().pending_count.reset();
   }
+  recheck_ = !new_key && in_.status.Is(kReady);
   s().source_checksum = source_->checksum;
   if (target_) s().target_version = target_;
 
@@ -126,13 +182,15 @@ Decision Decider::Run() {
   for (const auto& j : in_.jobs) {
     if (j.name == desired_) job = &j;
   }
-  if (target_) {
+  if (target_ && source_->versions_known) {
     s().pending_count = source_->CountBetween(s().applied_version, *target_);
   }
 
   if (job && job->phase == JobPhase::kActive) {
-    s().last_job = LastJob{job->name,       "Running", std::nullopt,
-                           job->start_time, "",        "migrating to " + VersionText(target_)};
+    s().last_job = LastJob{
+        job->name,    "Running",
+        std::nullopt, job->start_time,
+        "",           (recheck_ ? "re-verifying " : "migrating to ") + VersionText(target_)};
     std::string msg = "Job " + job->name + " is migrating to " + VersionText(target_);
     d_.want_lease = true;
     if (in_.lease.tried && !in_.lease.held) {
@@ -140,18 +198,31 @@ Decision Decider::Run() {
              (in_.lease.holder.empty() ? std::string("nobody") : in_.lease.holder) +
              " (a stale Job is fenced out)";
     }
-    Conditions(false, true, false, "JobRunning", msg);
+    Progress("JobRunning", msg);
     d_.requeue_after = in_.lease.retry_in;
-    return d_;
+    return;
   }
   if (job) {
     Finished(*job);
-    return d_;
+    return;
   }
 
   const auto& last = in_.status.last_job;
   if (last && last->name == desired_) {
     if (last->result == "Succeeded") {
+      std::optional<Clock::WallTime> due;
+      if (in_.recheck_interval > Clock::Duration::zero() && active_.empty() && !spec_->suspend &&
+          in_.status.Is(kReady)) {
+        due = RecheckDue(in_.status, in_.recheck_interval);
+      }
+      if (due && *due <= in_.now) {
+        // Re-verify: a new attempt (a new Job name), Ready kept.
+        s().attempt += 1;
+        desired_ = JobName(in_.meta, source_->checksum, target_, s().attempt);
+        StartJob();
+        return;
+      }
+      if (due) ScheduleRecheck(*due);
       const Condition* c = in_.status.Find(kReady);
       Conditions(true, false, false, "Succeeded",
                  c && c->status == "True"
@@ -159,64 +230,62 @@ Decision Decider::Run() {
                      : "database at version " +
                            (s().applied_version ? std::to_string(*s().applied_version) : "?"));
       Idle();
-      return d_;
+      return;
     }
     if (last->result == "Failed") {
       // Recorded as terminal before the Job went away: stay Stalled.
       const Condition* c = in_.status.Find(kStalled);
       Stall(c && c->status == "True" ? c->reason : "JobFailed",
             c && c->status == "True" ? c->message : last->message);
-      return d_;
+      return;
     }
     if (last->result == "Running") {
       RetryableFailure(desired_, "JobLost", "Job " + desired_ + " disappeared before finishing",
                        false);
-      return d_;
+      return;
     }
   }
 
   if (!active_.empty()) {
-    Conditions(false, true, false, "WaitingForPreviousJob",
-               "Job " + active_.front()->name + " of an earlier generation is still running");
+    Progress("WaitingForPreviousJob",
+             "Job " + active_.front()->name + " of an earlier generation is still running");
     Idle();
-    return d_;
+    return;
   }
   if (spec_->suspend) {
     bool keep_ready = !new_key && in_.status.Is(kReady);
     Conditions(keep_ready, false, false, "Suspended", "spec.suspend is true: no Job is started");
     Idle();
-    return d_;
+    return;
   }
   if (auto next = ParseTime(s().next_retry_time); next && *next > in_.now) {
     const Condition* c = in_.status.Find(kReconciling);
-    Conditions(false, true, false, c && !c->reason.empty() ? c->reason : "BackingOff",
-               c ? c->message : "backing off");
+    Progress(c && !c->reason.empty() ? c->reason : "BackingOff", c ? c->message : "backing off");
     d_.requeue_after = std::chrono::duration_cast<Clock::Duration>(*next - in_.now);
     Idle();
-    return d_;
+    return;
   }
   if (target_ && s().applied_version && *target_ < *s().applied_version && !spec_->allow_down) {
     Stall("DownNotAllowed", "target version " + std::to_string(*target_) +
                                 " is below the applied version " +
                                 std::to_string(*s().applied_version) +
                                 "; set spec.allowDown: true to run down migrations");
-    return d_;
+    return;
   }
   StartJob();
-  return d_;
+  return;
 }
 
 void Decider::StartJob() {
   d_.want_lease = true;
   if (!in_.lease.tried) {
-    Conditions(false, true, false, "Progressing", "migrating to " + VersionText(target_));
+    Progress("Progressing", "migrating to " + VersionText(target_));
     return;
   }
   d_.requeue_after = in_.lease.retry_in;
   if (!in_.lease.held) {
-    Conditions(false, true, false, "WaitingForLease",
-               "waiting for database Lease " + in_.lease_name + " (" + in_.identity + ") held by " +
-                   in_.lease.holder);
+    Progress("WaitingForLease", "waiting for database Lease " + in_.lease_name + " (" +
+                                    in_.identity + ") held by " + in_.lease.holder);
     return;
   }
   JobPlan plan;
@@ -227,6 +296,11 @@ void Decider::StartJob() {
   plan.config_maps = source_->config_maps;
   plan.default_image = in_.default_image;
   d_.create_job = plan;
+  if (recheck_) {
+    // Quiet: one per interval per object, and nothing changes for waiters.
+    s().conditions = in_.status.conditions;
+    return;
+  }
   std::string msg = "starting Job " + desired_ + " to migrate " +
                     std::string(plan.down ? "down" : "up") + " to " + VersionText(target_);
   Conditions(false, true, false, "JobCreated", msg);
@@ -235,7 +309,11 @@ void Decider::StartJob() {
 
 void Decider::Finished(const JobOutcome& job) {
   if (auto v = job.CurrentVersion()) s().applied_version = v;
-  if (target_) s().pending_count = source_->CountBetween(s().applied_version, *target_);
+  if (target_ && source_->versions_known) {
+    s().pending_count = source_->CountBetween(s().applied_version, *target_);
+  } else if (auto p = job.PendingCount()) {
+    s().pending_count = p;  // an image: only the runner has seen its files
+  }
   LastJob lj{job.name,
              job.phase == JobPhase::kSucceeded ? "Succeeded" : "Failed",
              job.exit_code,
@@ -243,7 +321,13 @@ void Decider::Finished(const JobOutcome& job) {
              job.completion_time,
              ""};
   if (job.phase == JobPhase::kSucceeded) {
-    if (!target_ && s().applied_version) s().target_version = s().applied_version;
+    if (!target_) {
+      if (auto t = job.TargetVersion()) {
+        s().target_version = t;
+      } else if (s().applied_version) {
+        s().target_version = s().applied_version;
+      }
+    }
     s().pending_count = 0;
     s().failures = 0;
     s().next_retry_time.clear();
@@ -253,8 +337,13 @@ void Decider::Finished(const JobOutcome& job) {
     s().last_job = lj;
     Conditions(true, false, false, "Succeeded",
                "database at version " + version + " (Job " + job.name + ": " + lj.message + ")");
-    if (!Recorded(job, "Succeeded")) Event(false, "MigrationSucceeded", lj.message);
+    if (!Recorded(job, "Succeeded") && (!recheck_ || job.AppliedCount() > 0)) {
+      Event(false, "MigrationSucceeded", lj.message);
+    }
     Idle(&job);
+    if (in_.recheck_interval > Clock::Duration::zero() && !d_.requeue_after) {
+      if (auto due = RecheckDue(s(), in_.recheck_interval)) ScheduleRecheck(*due);
+    }
     return;
   }
   const std::string reason = job.Reason();
@@ -289,8 +378,8 @@ void Decider::RetryableFailure(const std::string& job_name, const std::string& r
   }
   std::string msg = "Job " + job_name + " failed: " + summary + "; retry " +
                     std::to_string(s().failures) + " at " + s().next_retry_time;
-  if (!already_recorded) Event(true, reason, msg);
-  Conditions(false, true, false, reason, msg);
+  if (!already_recorded) Event(true, recheck_ ? "RecheckFailed" : reason, msg);
+  Progress(reason, msg);
   Idle();
 }
 
@@ -301,6 +390,19 @@ Clock::Duration RetryBackoff(int32_t failures) {
   Clock::Duration d = 10s;
   for (int32_t i = 1; i < failures && d < 300s; ++i) d *= 2;
   return std::min<Clock::Duration>(d, 300s);
+}
+
+std::optional<Clock::WallTime> RecheckDue(const MigrationStatus& status, Clock::Duration interval) {
+  std::optional<Clock::WallTime> base;
+  if (status.last_job) {
+    base = ParseTime(status.last_job->completion_time);
+    if (!base) base = ParseTime(status.last_job->start_time);
+  }
+  if (!base) {
+    if (const Condition* c = status.Find(kReady)) base = ParseTime(c->last_transition_time);
+  }
+  if (!base) return std::nullopt;
+  return *base + std::chrono::duration_cast<std::chrono::system_clock::duration>(interval);
 }
 
 bool IsTerminalExitCode(int32_t code) { return code == 2 || code == 3 || code == 4 || code == 6; }

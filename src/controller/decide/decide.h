@@ -10,6 +10,18 @@
 // and calls Decide again with `lease.tried` set. Only a decision made with
 // the Lease held may create a Job.
 //
+// Finalizer (kFinalizer): wanted exactly while the SchemaMigration wants the
+// Lease (a Job is to start, runs, or waits for the Lease). Added before the
+// Lease is tried, removed once nothing is wanted (after releasing the Lease
+// if it still names us). On deletion: release at once, forget bookkeeping,
+// remove the finalizer; the garbage collector deletes the Jobs.
+//
+// Recheck: with recheck_interval > 0, a Ready object whose last Job ended
+// that long ago runs a new Job (a new attempt) to re-verify the database. A
+// recheck keeps Ready/Reconciling/Stalled as they are (waiters see no
+// change) unless it finds a problem: a terminal failure (drift, tampering)
+// stalls it; a retryable one is retried with the usual backoff, still Ready.
+//
 // Thread-safety: pure function.
 #pragma once
 
@@ -50,6 +62,7 @@ struct Observed {
   LeaseView lease;
   Clock::WallTime now;
   std::string default_image;
+  Clock::Duration recheck_interval{0};  // 0: never re-verify a Ready object
 };
 
 struct EventNote {
@@ -58,8 +71,13 @@ struct EventNote {
   std::string message;
 };
 
+enum class FinalizerAction { kNone, kAdd, kRemove };
+
 struct Decision {
   MigrationStatus status;
+  // kAdd before the Lease is stepped; kRemove after the release (if any).
+  FinalizerAction finalizer = FinalizerAction::kNone;
+  bool forget = false;         // being deleted: drop the claim and Lease-wait entries
   bool want_lease = false;     // acquire or renew the database Lease
   bool release_lease = false;  // no Job of ours runs: free the Lease
   std::optional<JobPlan> create_job;
@@ -68,6 +86,10 @@ struct Decision {
 };
 
 Decision Decide(const Observed& in);
+
+// When a Ready object with this status is due for a recheck: its last Job's
+// completion (else start, else Ready's transition) plus `interval`.
+std::optional<Clock::WallTime> RecheckDue(const MigrationStatus& status, Clock::Duration interval);
 
 // Retry delay after the n-th consecutive retryable failure (n >= 1):
 // 10 s doubling, capped at 5 min.

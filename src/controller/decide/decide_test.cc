@@ -307,5 +307,276 @@ TEST_F(DecideTest, VanishedRunningJobIsRetried) {
   EXPECT_EQ(d.status.failures, 1);
 }
 
+// --- Finalizer: present exactly while the Lease is wanted ---
+
+TEST_F(DecideTest, FinalizerAddedBeforeTheLeaseIsTriedAndRemovedWhenDone) {
+  in_.lease = {};
+  Decision first = Decide(in_);  // pass 1: before the Lease step
+  EXPECT_TRUE(first.want_lease);
+  EXPECT_EQ(first.finalizer, FinalizerAction::kAdd);
+  in_.meta.finalizers = {kFinalizer};
+  Decision d = Run();
+  EXPECT_EQ(d.finalizer, FinalizerAction::kNone);  // already there
+  ASSERT_TRUE(d.create_job);
+  Store(d);
+
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Decision running = Run();
+  EXPECT_EQ(running.finalizer, FinalizerAction::kNone);
+  Store(running);
+
+  in_.jobs = {Job(Desired(), JobPhase::kSucceeded, 0, json::parse(R"({"current_version":3})"))};
+  Decision done = Run();
+  EXPECT_TRUE(done.release_lease);
+  EXPECT_EQ(done.finalizer, FinalizerAction::kRemove);
+  Store(done);
+  in_.meta.finalizers.clear();
+  Decision idle = Run();
+  EXPECT_EQ(idle.finalizer, FinalizerAction::kNone);
+  EXPECT_FALSE(idle.release_lease);
+}
+
+TEST_F(DecideTest, FinalizerKeptWhileWaitingForTheLease) {
+  in_.meta.finalizers = {kFinalizer};
+  Decision d = Run(false, "other/sm/uid-2");
+  EXPECT_EQ(Cond(d, kReconciling).reason, "WaitingForLease");
+  EXPECT_EQ(d.finalizer, FinalizerAction::kNone);
+  EXPECT_FALSE(d.release_lease);
+}
+
+TEST_F(DecideTest, NoFinalizerWhenNoLeaseIsWanted) {
+  in_.spec = ParseSpec(json::parse(
+      R"({"database":{"secretRef":{"name":"db"}},"source":{"configMaps":["m"]},"suspend":true})"));
+  EXPECT_EQ(Run().finalizer, FinalizerAction::kNone);
+  in_.spec = InvalidError("spec.database: required");
+  EXPECT_EQ(Run().finalizer, FinalizerAction::kNone);
+  // A stalled object sheds a leftover finalizer (after releasing).
+  in_.meta.finalizers = {"other.io/keep", kFinalizer};
+  Decision d = Run();
+  EXPECT_EQ(d.finalizer, FinalizerAction::kRemove);
+  EXPECT_TRUE(d.release_lease);
+}
+
+TEST_F(DecideTest, DeletionReleasesAtOnceEvenWhileTheJobRunsAndRemovesTheFinalizer) {
+  in_.meta.finalizers = {kFinalizer};
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Store(Run());
+  ASSERT_EQ(in_.status.database.lease_holder, in_.holder_identity);
+
+  in_.meta.deleting = true;
+  Decision d = Run();
+  EXPECT_TRUE(d.release_lease);
+  EXPECT_FALSE(d.want_lease);  // never renewed for an object going away
+  EXPECT_FALSE(d.create_job);
+  EXPECT_EQ(d.finalizer, FinalizerAction::kRemove);
+  EXPECT_TRUE(d.forget);
+  EXPECT_EQ(d.status, in_.status);  // no status write for a deleted object
+
+  // Idempotent: a second pass (e.g. after a failed finalizer patch) decides the same.
+  Decision again = Run();
+  EXPECT_TRUE(again.release_lease);
+  EXPECT_EQ(again.finalizer, FinalizerAction::kRemove);
+}
+
+TEST_F(DecideTest, DeletionWhileWaitingOnlyForgets) {
+  in_.meta.finalizers = {kFinalizer};
+  Store(Run(false, "other/sm/uid-2"));
+  in_.meta.deleting = true;
+  Decision d = Run();
+  // The reconciler releases only a Lease naming us; here it names another.
+  EXPECT_EQ(d.finalizer, FinalizerAction::kRemove);
+  EXPECT_TRUE(d.forget);
+  EXPECT_FALSE(d.want_lease);
+  // Gone from our finalizer (foreground deletion keeps the object a while):
+  // nothing more, and never a new claim.
+  in_.meta.finalizers.clear();
+  Decision later = Run();
+  EXPECT_EQ(later.finalizer, FinalizerAction::kNone);
+  EXPECT_FALSE(later.release_lease);
+  EXPECT_FALSE(later.want_lease);
+}
+
+// --- Recheck of a Ready object ---
+
+class RecheckTest : public DecideTest {
+ protected:
+  RecheckTest() { in_.recheck_interval = 10min; }
+  void Now() { in_.now = clock_.WallNow(); }
+  // Ready at version 3 through one Job that completed at the current time.
+  void MakeReady() {
+    Store(Run());
+    JobOutcome j = Job(Desired(), JobPhase::kSucceeded, 0, json::parse(R"({"current_version":3})"));
+    j.completion_time = FormatTime(clock_.WallNow());
+    in_.jobs = {j};
+    Decision d = Run();
+    ASSERT_TRUE(d.status.Is(kReady));
+    EXPECT_EQ(d.requeue_after, 10min);  // the recheck is scheduled
+    Store(d);
+    in_.jobs.clear();  // TTL
+  }
+};
+
+TEST_F(RecheckTest, NothingBeforeTheInterval) {
+  MakeReady();
+  clock_.Advance(4min);
+  Now();
+  Decision d = Run();
+  EXPECT_FALSE(d.create_job);
+  EXPECT_FALSE(d.want_lease);
+  EXPECT_EQ(d.requeue_after, 6min);
+  EXPECT_EQ(d.status, in_.status);
+}
+
+TEST_F(RecheckTest, DueRecheckRunsANewJobWhileReadyStaysTrue) {
+  MakeReady();
+  const MigrationStatus ready = in_.status;
+  const std::string first = in_.status.last_job->name;
+  clock_.Advance(10min);
+  Now();
+  in_.lease = {};
+  Decision pass1 = Decide(in_);
+  EXPECT_TRUE(pass1.want_lease);
+  EXPECT_EQ(pass1.status.conditions, ready.conditions);  // waiters see no change
+  Decision d = Run();
+  ASSERT_TRUE(d.create_job);
+  EXPECT_NE(d.create_job->name, first);
+  EXPECT_EQ(d.status.attempt, 1);
+  EXPECT_EQ(d.status.conditions, ready.conditions);
+  EXPECT_TRUE(d.events.empty());  // quiet
+  Store(d);
+
+  // Running: still Ready, Reconciling False; the Lease renewed.
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Decision running = Run();
+  EXPECT_TRUE(running.want_lease);
+  EXPECT_EQ(running.status.conditions, ready.conditions);
+  EXPECT_EQ(running.status.last_job->result, "Running");
+  Store(running);
+
+  // Waiting for the Lease held by another SchemaMigration: still Ready.
+  Decision waiting = Run(false, "other/sm/uid-2");
+  EXPECT_EQ(waiting.status.conditions, ready.conditions);
+
+  // A no-op success: Ready, no event, next recheck scheduled from now.
+  clock_.Advance(30s);
+  Now();
+  JobOutcome ok =
+      Job(Desired(), JobPhase::kSucceeded, 0, json::parse(R"({"current_version":3,"applied":[]})"));
+  ok.completion_time = FormatTime(clock_.WallNow());
+  in_.jobs = {ok};
+  Decision done = Run();
+  EXPECT_TRUE(done.status.Is(kReady));
+  EXPECT_FALSE(done.status.Is(kReconciling));
+  EXPECT_EQ(done.status.Find(kReady)->last_transition_time,
+            ready.Find(kReady)->last_transition_time);
+  EXPECT_TRUE(done.events.empty());
+  EXPECT_TRUE(done.release_lease);
+  EXPECT_EQ(done.requeue_after, 10min);
+}
+
+TEST_F(RecheckTest, DriftFoundByARecheckStalls) {
+  MakeReady();
+  clock_.Advance(11min);
+  Now();
+  Store(Run());
+  json runner = json::parse(R"({"ok":false,"exit_code":4,"current_version":3,
+      "error":{"reason":"ChecksumMismatch","message":"0002_b.up.sql changed since it was applied",
+               "file":"0002_b.up.sql","version":2}})");
+  in_.jobs = {Job(Desired(), JobPhase::kFailed, 4, runner)};
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kReady).status, "False");
+  EXPECT_EQ(Cond(d, kStalled).status, "True");
+  EXPECT_EQ(Cond(d, kStalled).reason, "ChecksumMismatch");
+  Store(d);
+  // Stalled: no further rechecks.
+  clock_.Advance(1h);
+  Now();
+  EXPECT_FALSE(Run().create_job);
+}
+
+TEST_F(RecheckTest, RetryableRecheckFailureKeepsReadyAndBacksOff) {
+  MakeReady();
+  const auto conditions = in_.status.conditions;
+  clock_.Advance(10min);
+  Now();
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kFailed, 7,
+                  json::parse(R"({"exit_code":7,"error":{"reason":"ConnectionFailed"}})"))};
+  Decision d = Run();
+  EXPECT_EQ(d.status.conditions, conditions);
+  EXPECT_EQ(d.status.failures, 1);
+  EXPECT_EQ(d.requeue_after, 10s);
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.events[0].reason, "RecheckFailed");
+  Store(d);
+  clock_.Advance(10s);
+  Now();
+  Decision retry = Run();
+  ASSERT_TRUE(retry.create_job);
+  EXPECT_EQ(retry.status.conditions, conditions);
+}
+
+TEST_F(RecheckTest, DisabledOrSuspendedNeverRechecks) {
+  MakeReady();
+  clock_.Advance(1h);
+  Now();
+  in_.recheck_interval = 0s;
+  Decision d = Run();
+  EXPECT_FALSE(d.create_job);
+  EXPECT_FALSE(d.requeue_after);
+}
+
+TEST(RecheckDueTest, FromCompletionElseStartElseReady) {
+  MigrationStatus s;
+  EXPECT_FALSE(RecheckDue(s, 10min));
+  s.Set(kReady, true, "Succeeded", "", 1, "2024-01-01T00:00:00Z");
+  EXPECT_EQ(RecheckDue(s, 10min), ParseTime("2024-01-01T00:10:00Z"));
+  s.last_job = LastJob{"j", "Succeeded", 0, "2024-01-01T01:00:00Z", "", ""};
+  EXPECT_EQ(RecheckDue(s, 10min), ParseTime("2024-01-01T01:10:00Z"));
+  s.last_job->completion_time = "2024-01-01T02:00:00Z";
+  EXPECT_EQ(RecheckDue(s, 10min), ParseTime("2024-01-01T02:10:00Z"));
+}
+
+// --- Image sources: pendingCount and target from the runner ---
+
+TEST_F(DecideTest, ImageSourcePendingCountAndTargetFromTheRunner) {
+  in_.spec = ParseSpec(json::parse(
+      R"({"database":{"secretRef":{"name":"db"}},"source":{"image":{"ref":"reg/m:1"}}})"));
+  ImageSource img;
+  img.ref = "reg/m:1";
+  in_.source = SourceFromImage(img);
+  Decision first = Run();
+  ASSERT_TRUE(first.create_job);
+  EXPECT_FALSE(first.status.pending_count);  // unknown before a runner reported
+  EXPECT_FALSE(first.status.target_version);
+  Store(first);
+  std::string name = first.create_job->name;
+  json failed = json::parse(R"({"ok":false,"exit_code":7,"current_version":2,"target_version":5,
+      "pending_count":3,"applied":[{},{}],"error":{"reason":"ConnectionLost"}})");
+  in_.jobs = {Job(name, JobPhase::kFailed, 7, failed)};
+  Decision d = Run();
+  EXPECT_EQ(d.status.pending_count, 3);
+  EXPECT_EQ(d.status.applied_version, 2);
+  Store(d);
+  clock_.Advance(10s);
+  in_.now = clock_.WallNow();
+  Decision retry = Run();
+  ASSERT_TRUE(retry.create_job);
+  Store(retry);
+  in_.jobs.push_back(Job(retry.create_job->name, JobPhase::kSucceeded, 0,
+                         json::parse(R"({"current_version":5,"target_version":5,
+                                         "pending_count":0})")));
+  Decision done = Run();
+  EXPECT_EQ(done.status.pending_count, 0);
+  EXPECT_EQ(done.status.target_version, 5);
+  EXPECT_TRUE(done.status.Is(kReady));
+  // A new image: pending is unknown again until its runner reports.
+  Store(done);
+  img.ref = "reg/m:2";
+  in_.source = SourceFromImage(img);
+  EXPECT_FALSE(Run().status.pending_count);
+}
+
 }  // namespace
 }  // namespace sg::controller

@@ -147,6 +147,22 @@ std::optional<int64_t> JobOutcome::CurrentVersion() const {
   return std::nullopt;
 }
 
+std::optional<int64_t> JobOutcome::TargetVersion() const {
+  if (runner.is_object() && runner.contains("target_version") &&
+      runner["target_version"].is_number_integer()) {
+    return runner["target_version"].get<int64_t>();
+  }
+  return std::nullopt;
+}
+
+std::optional<int32_t> JobOutcome::PendingCount() const {
+  if (runner.is_object() && runner.contains("pending_count") &&
+      runner["pending_count"].is_number_integer()) {
+    return runner["pending_count"].get<int32_t>();
+  }
+  return std::nullopt;
+}
+
 int32_t JobOutcome::AppliedCount() const {
   if (!runner.is_object()) return 0;
   if (runner.contains("applied_count") && runner["applied_count"].is_number_integer())

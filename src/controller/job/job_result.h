@@ -33,7 +33,12 @@ struct JobOutcome {
   // "0002_break.up.sql (version 2): SQLSTATE 42P01: relation ... does not exist".
   std::string Summary() const;
   std::optional<int64_t> CurrentVersion() const;  // runner.current_version
-  int32_t AppliedCount() const;                   // applied[] or applied_count
+  // runner.target_version: the version `up` aimed at (the newest in the
+  // source when no --target was given); learns an image's newest version.
+  std::optional<int64_t> TargetVersion() const;
+  // runner.pending_count: versions up to the target still not applied.
+  std::optional<int32_t> PendingCount() const;
+  int32_t AppliedCount() const;  // applied[] or applied_count
 };
 
 // `job` is a batch/v1 Job; `pods` its pods (any order).

@@ -86,6 +86,7 @@ StatusOr<SourceInfo> SourceFromConfigMaps(const std::vector<json>& config_maps) 
 SourceInfo SourceFromImage(const ImageSource& image) {
   SourceInfo info;
   info.checksum = image.ref;
+  info.versions_known = false;
   return info;
 }
 

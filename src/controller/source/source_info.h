@@ -22,6 +22,8 @@ struct SourceInfo {
   std::vector<std::string> config_maps;  // sorted names (empty for an image)
   std::string checksum;                  // SHA-256 hex; the image ref for images
   std::vector<int64_t> versions;         // sorted versions of *.up.sql files
+  // false for an image: its versions are learnt from the runner's result.
+  bool versions_known = true;
   std::optional<int64_t> Newest() const;
   // Versions v with after < v <= upto (after nullopt: all up to `upto`).
   int32_t CountBetween(std::optional<int64_t> after, int64_t upto) const;

@@ -100,6 +100,13 @@ void Informer::Push(std::vector<Notification> batch) {
   cv_.notify_all();
 }
 
+std::optional<Clock::TimePoint> Informer::LastProgress() const {
+  std::optional<Clock::TimePoint> p = source_->LastProgress();
+  std::lock_guard<std::mutex> l(mu_);
+  if (delivering_since_ && (!p || *delivering_since_ < *p)) p = delivering_since_;
+  return p;
+}
+
 void Informer::DispatchLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
@@ -115,9 +122,11 @@ void Informer::DispatchLoop() {
         cv_.notify_all();
         continue;
       }
+      delivering_since_ = clock_->Now();
       lock.unlock();
       Deliver(n);
       lock.lock();
+      delivering_since_.reset();
       continue;
     }
     if (synced_ && options_.resync_period > Clock::Duration::zero()) {

@@ -20,6 +20,9 @@
 //
 // HasSynced(): the initial list is in the Store AND its notifications have
 // been delivered. WaitForSync(deadline) blocks for it on the clock.
+// LastProgress(): for liveness, the older of the source's last step and the
+// start of a handler call still running (nullopt if the source does not
+// tell and no handler runs).
 //
 // Thread-safety: AddIndex/AddHandlers before Start; everything else from
 // any thread. Readers use store() concurrently with the writer.
@@ -31,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +79,7 @@ class Informer {
   bool WaitForSync(Clock::TimePoint deadline);
 
   const Store& store() const { return store_; }
+  std::optional<Clock::TimePoint> LastProgress() const;
 
  private:
   struct Notification {
@@ -104,6 +109,7 @@ class Informer {
   bool stopping_ = false;
   bool synced_ = false;
   Clock::TimePoint next_resync_{};
+  std::optional<Clock::TimePoint> delivering_since_;  // a handler call runs
 
   std::thread watch_thread_;
   std::thread dispatch_thread_;

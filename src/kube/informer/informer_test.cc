@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 namespace sg::kube {
@@ -217,6 +219,33 @@ TEST_F(InformerTest, StoreIsAtLeastAsNewAsWhatHandlersSee) {
   for (int i = 2; i < 200; ++i) source_->Push(Applied(Obj("a", std::to_string(i))));
   ASSERT_TRUE(Eventually([&] { return log_.Size() == 199; }));
   EXPECT_FALSE(stale.load());
+}
+
+TEST_F(InformerTest, LastProgressIsTheStartOfAHandlerCallStillRunning) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> entered{false};
+  EventHandlers slow;
+  slow.on_add = [&](const ObjectPtr& o) {
+    if (ObjectKey(*o) != "ns/slow") return;
+    entered = true;
+    released.wait();
+  };
+  SetUp();
+  ASSERT_TRUE(informer_->AddHandlers(slow).ok());
+  informer_->Start();
+  // The scripted source does not report its steps and no handler runs.
+  EXPECT_FALSE(informer_->LastProgress().has_value());
+  source_->Push(Restarted({}));
+  ASSERT_TRUE(informer_->WaitForSync(Clock::TimePoint::max()));
+  const auto delivered_at = clock_.Now();
+  source_->Push(Applied(Obj("slow", "2")));
+  ASSERT_TRUE(Eventually([&] { return entered.load(); }));
+  clock_.Advance(20min);
+  ASSERT_TRUE(informer_->LastProgress().has_value());
+  EXPECT_EQ(*informer_->LastProgress(), delivered_at);  // stuck since then
+  release.set_value();
+  EXPECT_TRUE(Eventually([&] { return !informer_->LastProgress().has_value(); }));
 }
 
 TEST_F(InformerTest, WaitForSyncGivesUpAtDeadline) {

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -29,6 +30,9 @@ class WatchSource {
   virtual ~WatchSource() = default;
   virtual Status Run(const EventFn& on_event, const ErrorFn& on_error) = 0;
   virtual void Cancel() = 0;
+  // When the source last made progress (a step of its loop); nullopt when
+  // it does not tell (liveness then ignores it).
+  virtual std::optional<Clock::TimePoint> LastProgress() const { return std::nullopt; }
 };
 
 // The real source: a Watcher over `lw`.
@@ -41,6 +45,7 @@ class WatcherSource final : public WatchSource {
 
   Status Run(const EventFn& on_event, const ErrorFn& on_error) override;
   void Cancel() override;
+  std::optional<Clock::TimePoint> LastProgress() const override { return watcher_.LastStep(); }
 
  private:
   std::unique_ptr<ListerWatcher> lw_;

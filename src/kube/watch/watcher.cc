@@ -10,7 +10,8 @@ Watcher::Watcher(ListerWatcher* lw, Clock* clock, WatcherOptions options)
     : lw_(lw),
       clock_(clock),
       options_(std::move(options)),
-      rng_(options_.seed != 0 ? options_.seed : std::random_device{}()) {}
+      rng_(options_.seed != 0 ? options_.seed : std::random_device{}()),
+      last_step_(clock_->Now().time_since_epoch().count()) {}
 
 Watcher::~Watcher() {
   cancel_.Cancel();
@@ -46,6 +47,12 @@ Watcher::StepResult Watcher::Fail(Status error, State next) {
 }
 
 Watcher::StepResult Watcher::Step() {
+  StepResult r = StepOnce();
+  last_step_ = clock_->Now().time_since_epoch().count();
+  return r;
+}
+
+Watcher::StepResult Watcher::StepOnce() {
   StepResult r;
   if (cancel_.cancelled()) {
     r.error = CancelledError("watcher cancelled");

@@ -27,11 +27,18 @@
 // Step(), waiting out backoffs with Clock::WaitUntil (interrupted by
 // Cancel()) until cancelled.
 //
-// Thread-safety: one thread calls Step()/Run(); Cancel() and cancelled() may
-// be called from any thread (Step() blocked in a watch returns kCancelled).
+// Liveness: LastStep() is when the last Step() returned (construction time
+// before the first). A healthy watcher steps at least once per watch
+// timeout (max_watch_timeout) plus a backoff; a much older LastStep() means
+// it is stuck (e.g. in a read that never returns).
+//
+// Thread-safety: one thread calls Step()/Run(); Cancel(), cancelled() and
+// LastStep() may be called from any thread (Step() blocked in a watch
+// returns kCancelled).
 // Ownership: `lw` and `clock` must outlive the Watcher.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -98,11 +105,13 @@ class Watcher {
   bool cancelled() const { return cancel_.cancelled(); }
 
   State state() const { return state_; }
+  Clock::TimePoint LastStep() const { return Clock::TimePoint(Clock::Duration(last_step_.load())); }
   const std::string& resource_version() const { return rv_; }
   // The backoff that the next failure will use (for tests and metrics).
   Clock::Duration next_backoff() const;
 
  private:
+  StepResult StepOnce();
   StepResult StepListing();
   StepResult StepListed();
   StepResult StepWatching();
@@ -122,6 +131,7 @@ class Watcher {
   std::unique_ptr<WatchStream> stream_;
   int failures_ = 0;
   Clock::TimePoint not_before_{};
+  std::atomic<Clock::Duration::rep> last_step_{0};
 };
 
 }  // namespace sg::kube

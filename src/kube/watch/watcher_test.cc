@@ -153,6 +153,21 @@ TEST_F(WatcherTest, ListsAllPagesThenWatchesFromListRv) {
   EXPECT_TRUE(waits.empty());
 }
 
+TEST_F(WatcherTest, LastStepIsWhenTheLastStepReturned) {
+  lw.lists.push_back(Page({Obj("a", "1")}, "1"));
+  lw.watches.push_back(Script{Ev(WatchEventType::kAdded, Obj("b", "2"))});
+  Watcher w(&lw, &clock, NoJitter());
+  const auto built = clock.Now();
+  EXPECT_EQ(w.LastStep(), built);  // nothing stepped yet
+  clock.Advance(std::chrono::minutes(20));
+  EXPECT_EQ(w.LastStep(), built);  // a watcher that never steps looks stuck
+  w.Step();
+  EXPECT_EQ(w.LastStep(), clock.Now());
+  clock.Advance(std::chrono::seconds(7));
+  w.Step();  // opens the watch and takes an event
+  EXPECT_EQ(w.LastStep(), clock.Now());
+}
+
 TEST_F(WatcherTest, GoneErrorEventRelistsAtOnce) {
   lw.lists.push_back(Page({Obj("a", "1")}, "1"));
   lw.watches.push_back(Script{Ev(WatchEventType::kAdded, Obj("b", "2")), Gone()});
