@@ -42,6 +42,7 @@ rejects replicaCount --set replicaCount=0
 rejects logFormat --set logFormat=xml
 rejects replicas --set replicas=3
 rejects watchNamespaces --set 'watchNamespaces={Not_A_Namespace}'
+rejects recheckInterval --set recheckInterval=soon
 rejects "leaderElection.enabled must be true" --set leaderElection.enabled=false
 rejects "needs metrics.service.enabled" --set metrics.serviceMonitor.enabled=true --set metrics.service.enabled=false
 # One replica may run without leader election (and gets no PDB).
@@ -49,6 +50,11 @@ one=$("$HELM" template schemagate "$CHART" --set replicaCount=1 --set leaderElec
 grep -q -- '--leader-elect=false' <<<"$one" || fail "replicaCount=1: --leader-elect=false not rendered"
 ! grep -q 'kind: PodDisruptionBudget' <<<"$one" || fail "replicaCount=1 renders a PodDisruptionBudget"
 pass "values.schema.json and the template guards reject bad values"
+"$HELM" template schemagate "$CHART" --set recheckInterval=30m | grep -q -- '--recheck-interval=30m' ||
+  fail "recheckInterval=30m not passed as --recheck-interval"
+! "$HELM" template schemagate "$CHART" | grep -q -- '--recheck-interval' ||
+  fail "--recheck-interval passed without recheckInterval (the operator's default applies)"
+pass "recheckInterval passed only when set"
 
 bash "$ROOT/scripts/render-manifests.sh" --check || fail "manifests/install.yaml or the chart's CRD drifted"
 pass "manifests/install.yaml and charts/schemagate/crds/ match the chart and crds/"
