@@ -30,6 +30,8 @@ class Decider {
   void Deleting();
   void Finalizer();
   void ScheduleRecheck(Clock::WallTime due);
+  // Starts a recheck when one is due (true), else schedules it.
+  bool Recheck();
   MigrationStatus& s() { return d_.status; }
 
   void Conditions(bool ready, bool reconciling, bool stalled, const std::string& reason,
@@ -203,6 +205,9 @@ void Decider::Decide() {
     return;
   }
   if (job) {
+    // A success already in the status (the Job stays until its TTL) may be
+    // due for a recheck; anything else is (re)recorded.
+    if (job->phase == JobPhase::kSucceeded && Recorded(*job, "Succeeded") && Recheck()) return;
     Finished(*job);
     return;
   }
@@ -210,19 +215,7 @@ void Decider::Decide() {
   const auto& last = in_.status.last_job;
   if (last && last->name == desired_) {
     if (last->result == "Succeeded") {
-      std::optional<Clock::WallTime> due;
-      if (in_.recheck_interval > Clock::Duration::zero() && active_.empty() && !spec_->suspend &&
-          in_.status.Is(kReady)) {
-        due = RecheckDue(in_.status, in_.recheck_interval);
-      }
-      if (due && *due <= in_.now) {
-        // Re-verify: a new attempt (a new Job name), Ready kept.
-        s().attempt += 1;
-        desired_ = JobName(in_.meta, source_->checksum, target_, s().attempt);
-        StartJob();
-        return;
-      }
-      if (due) ScheduleRecheck(*due);
+      if (Recheck()) return;
       const Condition* c = in_.status.Find(kReady);
       Conditions(true, false, false, "Succeeded",
                  c && c->status == "True"
@@ -274,6 +267,24 @@ void Decider::Decide() {
   }
   StartJob();
   return;
+}
+
+bool Decider::Recheck() {
+  if (in_.recheck_interval <= Clock::Duration::zero() || !active_.empty() || spec_->suspend ||
+      !in_.status.Is(kReady)) {
+    return false;
+  }
+  auto due = RecheckDue(in_.status, in_.recheck_interval);
+  if (!due) return false;
+  if (*due > in_.now) {
+    ScheduleRecheck(*due);
+    return false;
+  }
+  // Re-verify: a new attempt (a new Job name), Ready kept (recheck_).
+  s().attempt += 1;
+  desired_ = JobName(in_.meta, source_->checksum, target_, s().attempt);
+  StartJob();
+  return true;
 }
 
 void Decider::StartJob() {

@@ -413,7 +413,7 @@ class RecheckTest : public DecideTest {
     ASSERT_TRUE(d.status.Is(kReady));
     EXPECT_EQ(d.requeue_after, 10min);  // the recheck is scheduled
     Store(d);
-    in_.jobs.clear();  // TTL
+    // The Job stays until its TTL (3600 s), longer than the interval.
   }
 };
 
@@ -426,6 +426,22 @@ TEST_F(RecheckTest, NothingBeforeTheInterval) {
   EXPECT_FALSE(d.want_lease);
   EXPECT_EQ(d.requeue_after, 6min);
   EXPECT_EQ(d.status, in_.status);
+  in_.jobs.clear();  // the same once the TTL deleted the Job
+  Decision later = Run();
+  EXPECT_FALSE(later.create_job);
+  EXPECT_EQ(later.requeue_after, 6min);
+  EXPECT_EQ(later.status, in_.status);
+}
+
+TEST_F(RecheckTest, DueAfterTheJobWasDeletedByItsTtl) {
+  MakeReady();
+  in_.jobs.clear();
+  clock_.Advance(10min);
+  Now();
+  Decision d = Run();
+  ASSERT_TRUE(d.create_job);
+  EXPECT_EQ(d.status.attempt, 1);
+  EXPECT_TRUE(d.status.Is(kReady));
 }
 
 TEST_F(RecheckTest, DueRecheckRunsANewJobWhileReadyStaysTrue) {
