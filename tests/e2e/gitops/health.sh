@@ -11,6 +11,7 @@
 #   suspended before the target         InProgress  Suspended
 #   generation not yet observed         InProgress  Progressing
 #   no status (controller never saw it) Current     Progressing  (kstatus's known gap)
+# and the example manifests/examples/shop/migrations becomes Ready (Healthy).
 source "$SG_ROOT/tests/e2e/cluster/lib.sh"
 source "$SG_ROOT/tests/e2e/controller/lib_controller.sh"
 LUA=$SG_ROOT/manifests/examples/argocd/health.lua
@@ -111,6 +112,27 @@ check paused "$NS" InProgress Suspended "spec.suspend is true"
 # The controller watches only $NS: this one never gets a status.
 [[ -z $(k -n "$OFF_NS" get sm unobserved -o 'jsonpath={.status}') ]] || fail "sm/unobserved has a status"
 check unobserved "$OFF_NS" Current Progressing "Waiting for the schemagate controller to report status"
+
+# The GitOps example's migrations directory (what Argo CD's wave -1 and
+# Flux's shop-migrations apply), in this namespace through an overlay.
+"${PSQL[@]}" -d postgres -c "create database accounts" >/dev/null
+k -n "$NS" create secret generic accounts-db \
+  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/accounts?sslmode=disable" >/dev/null
+mkdir "$WORK/overlay"
+# kustomize takes bases only as relative paths.
+base=$(realpath --relative-to="$WORK/overlay" "$SG_ROOT/manifests/examples/shop/migrations")
+cat >"$WORK/overlay/kustomization.yaml" <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: $NS
+resources: [$base]
+YAML
+k apply -k "$WORK/overlay" >/dev/null
+k -n "$NS" wait --for=condition=Ready sm/accounts --timeout=180s >/dev/null ||
+  fail "the example sm/accounts not Ready: $(k -n "$NS" get sm accounts -o jsonpath='{.status}')"
+[[ $("${PSQL[@]}" -d accounts -c "select count(*) from pg_indexes where indexname = 'accounts_email_key'") == 1 ]] ||
+  fail "the example's index accounts_email_key was not created"
+check accounts "$NS" Current Healthy "Succeeded: database at version 2"
 
 # A new generation the controller has not seen: stop it, then change the spec.
 kill -TERM "$CTL_PID"
