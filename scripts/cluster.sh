@@ -10,7 +10,21 @@
 #                               and the containers the node agent created
 #   scripts/cluster.sh status   components, readiness, node
 #   scripts/cluster.sh env      print the export line only
+#   scripts/cluster.sh pid <c>  PID of a running component (exit 1 if not running);
+#                               tests kill it by PID and `up` starts it again
 #   scripts/cluster.sh wipe     down + delete the cluster state (etcd data, certs)
+#
+# A cluster of one's own (tests that restart the API server or change its
+# flags must not disturb the shared one): set CLUSTER_RUN to a directory of
+# its own; everything below lives there, ports are picked free again.
+#   CLUSTER_COMPONENTS="etcd kube-apiserver"   what `up` starts (default: all;
+#                               a control plane without a node for API-only tests)
+#   SG_APISERVER_ARGS="--watch-cache=false"    extra kube-apiserver flags
+#   SG_AGENT_ARGS="--token-refresh-period=20s" extra node agent flags
+#   SG_ETCD_PORT / SG_ETCD_PEER_PORT / SG_API_PORT   first port tried for each
+# Extra flags are read whenever `up` starts a component (also when it starts
+# one again after a test killed it): pass the same values to every `up` of
+# one cluster. They are split on whitespace (no spaces inside a value).
 #
 # Everything listens on 127.0.0.1 only. Ports are picked once (first free
 # port from the defaults below, upwards) and kept in $CLUSTER_RUN/ports.env.
@@ -26,6 +40,11 @@ LOGS=$RUN/logs
 PIDS=$RUN/pids
 NODE_NAME=${NODE_NAME:-sg-node}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler sg-node-agent)
+# What `up` starts, in start order (a subset of COMPONENTS).
+read -r -a UP_COMPONENTS <<<"${CLUSTER_COMPONENTS:-${COMPONENTS[*]}}"
+for c in "${UP_COMPONENTS[@]}"; do
+  [[ " ${COMPONENTS[*]} " == *" $c "* ]] || { echo "cluster: unknown component in CLUSTER_COMPONENTS: $c" >&2; exit 2; }
+done
 KUBECTL="$CLUSTER_BIN/kubectl --kubeconfig $RUN/admin.kubeconfig"
 
 log() { echo "cluster: $*" >&2; }
@@ -147,7 +166,8 @@ args_for() {
         --service-account-issuer https://kubernetes.default.svc.cluster.local \
         --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
         --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
-        --endpoint-reconciler-type none --cert-dir "$RUN/apiserver" --profiling=false ;;
+        --endpoint-reconciler-type none --cert-dir "$RUN/apiserver" --profiling=false \
+        ${SG_APISERVER_ARGS:-} ;;
     kube-controller-manager) echo --kubeconfig "$RUN/controller-manager.kubeconfig" \
         --authentication-kubeconfig "$RUN/controller-manager.kubeconfig" \
         --authorization-kubeconfig "$RUN/controller-manager.kubeconfig" \
@@ -161,7 +181,8 @@ args_for() {
         --authorization-kubeconfig "$RUN/scheduler.kubeconfig" \
         --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --profiling=false ;;
     sg-node-agent) echo --kubeconfig "$RUN/node.kubeconfig" --node-name "$NODE_NAME" \
-        --state-dir "$RUN/node" --api-host 127.0.0.1 --api-port "$API_PORT" --docker "$(command -v docker)" ;;
+        --state-dir "$RUN/node" --api-host 127.0.0.1 --api-port "$API_PORT" --docker "$(command -v docker)" \
+        ${SG_AGENT_ARGS:-} ;;
   esac
 }
 
@@ -202,23 +223,34 @@ sa_ready() {
   $KUBECTL -n default get serviceaccount default && $KUBECTL -n default get configmap kube-root-ca.crt
 }
 
+wanted() { [[ " ${UP_COMPONENTS[*]} " == *" $1 "* ]]; }
+
 up() {
   # No-op when warm; rebuilds a binary only when its pin or sources changed.
-  bash "$ROOT/scripts/cluster-build.sh" "${COMPONENTS[@]}" kubectl >/dev/null
-  command -v docker >/dev/null || die "docker CLI not found"
+  bash "$ROOT/scripts/cluster-build.sh" "${UP_COMPONENTS[@]}" kubectl >/dev/null
+  if wanted sg-node-agent; then
+    command -v docker >/dev/null || die "docker CLI not found"
+  fi
   command -v openssl >/dev/null || die "openssl not found"
   ports
   pki
   local t0=$SECONDS
-  start etcd
-  wait_until 30 etcd etcd_ready
-  start kube-apiserver
-  wait_until 90 kube-apiserver api_ready
-  start kube-controller-manager
-  start kube-scheduler
-  start sg-node-agent
-  wait_until 60 "node $NODE_NAME Ready" node_ready
-  wait_until 60 "default ServiceAccount and kube-root-ca.crt" sa_ready
+  if wanted etcd; then
+    start etcd
+    wait_until 30 etcd etcd_ready
+  fi
+  if wanted kube-apiserver; then
+    start kube-apiserver
+    wait_until 90 kube-apiserver api_ready
+  fi
+  local c
+  for c in kube-controller-manager kube-scheduler sg-node-agent; do
+    if wanted "$c"; then start "$c"; fi
+  done
+  if wanted sg-node-agent; then wait_until 60 "node $NODE_NAME Ready" node_ready; fi
+  if wanted kube-controller-manager; then
+    wait_until 60 "default ServiceAccount and kube-root-ca.crt" sa_ready
+  fi
   log "up in $((SECONDS - t0))s; API https://127.0.0.1:$API_PORT, logs in $LOGS"
   echo "export KUBECONFIG=$RUN/admin.kubeconfig"
 }
@@ -253,7 +285,7 @@ down() {
 status() {
   local name pid rc=0 rss total=0
   [[ -f $RUN/ports.env ]] && source "$RUN/ports.env"
-  for name in "${COMPONENTS[@]}"; do
+  for name in "${UP_COMPONENTS[@]}"; do
     if pid=$(pid_of "$name"); then
       rss=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
       total=$((total + rss))
@@ -266,7 +298,7 @@ status() {
   printf '%-24s %6d MiB\n' "control plane + agent" $((total / 1024))
   if ((rc == 0)); then
     echo "readyz: $(api_ready 2>&1 | tail -n1)"
-    $KUBECTL get nodes -o wide 2>&1 || true
+    if wanted sg-node-agent; then $KUBECTL get nodes -o wide 2>&1 || true; fi
   fi
   return $rc
 }
@@ -276,6 +308,7 @@ case ${1:-} in
   down) down ;;
   status) status ;;
   env) ports; echo "export KUBECONFIG=$RUN/admin.kubeconfig" ;;
+  pid) pid_of "${2:?usage: $0 pid <component>}" ;;
   wipe) down; rm -rf "$RUN"; log "removed $RUN" ;;
-  *) echo "usage: $0 up|down|status|env|wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|pid <component>|wipe" >&2; exit 2 ;;
 esac
