@@ -25,11 +25,11 @@ def rules_of(obj):
             for g in rule["apiGroups"] for r in rule["resources"]}
 
 
-# Exactly what src/controller and src/kube use per watched namespace (plus the
-# finalizer on SchemaMigrations): no wildcard, no Secrets, no deletes.
+# Exactly what src/controller and src/kube call per watched namespace: no
+# wildcard, no Secrets, no deletes, no get/update nobody calls.
 WORKLOAD_RULES = {
-    ("schemagate.dev", "schemamigrations"): {"get", "list", "watch", "update", "patch"},
-    ("schemagate.dev", "schemamigrations/status"): {"get", "update", "patch"},
+    ("schemagate.dev", "schemamigrations"): {"list", "watch", "patch"},
+    ("schemagate.dev", "schemamigrations/status"): {"patch"},
     ("schemagate.dev", "schemamigrations/finalizers"): {"update"},
     ("", "configmaps"): {"list", "watch"},
     ("", "pods"): {"list", "watch"},

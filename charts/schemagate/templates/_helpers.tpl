@@ -48,19 +48,20 @@ app.kubernetes.io/part-of: schemagate
 {{- end }}
 
 {{/*
-What the operator does in each watched namespace (derived from src/controller
-and src/kube): informers (list/watch) on SchemaMigrations, ConfigMaps, Jobs
-and Pods; status merge patches; creating Jobs; events.k8s.io Events (create,
-then patch to count repeats); the finalizer it adds to SchemaMigrations
-(update/patch, schemamigrations/finalizers). It never reads Secrets.
+Exactly what the operator calls in each watched namespace (src/controller,
+src/kube): informers (list/watch) on SchemaMigrations, ConfigMaps, Jobs and
+Pods; merge patches of SchemaMigrations (its finalizer) and of their status;
+creating Jobs, whose owner references block the owner's deletion
+(schemamigrations/finalizers update); events.k8s.io Events (create, then
+patch to count repeats). It never reads Secrets.
 */}}
 {{- define "schemagate.workloadRules" -}}
 - apiGroups: [schemagate.dev]
   resources: [schemamigrations]
-  verbs: [get, list, watch, update, patch]
+  verbs: [list, watch, patch]
 - apiGroups: [schemagate.dev]
   resources: [schemamigrations/status]
-  verbs: [get, update, patch]
+  verbs: [patch]
 - apiGroups: [schemagate.dev]
   resources: [schemamigrations/finalizers]
   verbs: [update]

@@ -85,6 +85,7 @@ for a in "create jobs.batch -n $APP_A" "list pods -n $APP_A" "watch configmaps -
   [[ $(can $a) == yes ]] || fail "the operator may not: $a"
 done
 for a in "get secrets -n $APP_A" "delete jobs.batch -n $APP_A" "list jobs.batch -n $APP_B" \
+  "update schemamigrations.schemagate.dev -n $APP_A" "delete schemamigrations.schemagate.dev -n $APP_A" \
   "create leases.coordination.k8s.io -n $APP_A" "list schemamigrations.schemagate.dev -n default" \
   "create pods -n $APP_A"; do
   # shellcheck disable=SC2086
