@@ -27,6 +27,8 @@ func main() {
 	flag.StringVar(&cfg.APIHost, "api-host", "127.0.0.1", "KUBERNETES_SERVICE_HOST given to pods")
 	flag.StringVar(&cfg.APIPort, "api-port", "6443", "KUBERNETES_SERVICE_PORT given to pods")
 	flag.StringVar(&cfg.DockerBin, "docker", "docker", "docker CLI")
+	flag.DurationVar(&cfg.TokenRefreshPeriod, "token-refresh-period", 0,
+		"rotate projected ServiceAccount tokens at least this often (0: at 80% of their lifetime, like the kubelet)")
 	flag.Parse()
 	if cfg.StateDir == "" {
 		klog.Exit("--state-dir is required")

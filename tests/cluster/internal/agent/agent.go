@@ -40,6 +40,10 @@ type Config struct {
 	APIHost   string // what pods get as KUBERNETES_SERVICE_HOST
 	APIPort   string
 	DockerBin string
+	// TokenRefreshPeriod, when > 0, rotates projected ServiceAccount tokens
+	// at least this often (tests: the API's minimum token lifetime is 10 min,
+	// too long to wait for the kubelet's 80% rule).
+	TokenRefreshPeriod time.Duration
 }
 
 // Agent owns the node's registration and one worker per bound pod.

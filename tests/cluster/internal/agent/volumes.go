@@ -118,16 +118,30 @@ func (w *podWorker) token(ctx context.Context, src *v1.ServiceAccountTokenProjec
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("failed to fetch token: %v", err)
 	}
-	// Rotate at 80% of the lifetime, as the kubelet's token manager does.
+	// Rotate at 80% of the lifetime, as the kubelet's token manager does,
+	// or sooner when the agent was given a shorter refresh period.
 	issued := time.Now()
 	life := tr.Status.ExpirationTimestamp.Time.Sub(issued)
-	return []byte(tr.Status.Token), issued.Add(life * 8 / 10), nil
+	after := life * 8 / 10
+	if p := w.a.cfg.TokenRefreshPeriod; p > 0 && p < after {
+		after = p
+	}
+	return []byte(tr.Status.Token), issued.Add(after), nil
+}
+
+// issuedToken is a projected ServiceAccount token and when to replace it.
+type issuedToken struct {
+	data    []byte
+	refresh time.Time
 }
 
 // buildPayload computes the files of a ConfigMap/Secret/downwardAPI/projected
 // volume; ok=false means the volume kind has no payload. refresh is when the
-// payload must next be rebuilt (zero: only on the periodic resync).
-func (w *podWorker) buildPayload(ctx context.Context, vol *v1.Volume) (p payload, refresh time.Time, ok bool, err error) {
+// payload must next be rebuilt (zero: only on the periodic resync). Tokens
+// in `cached` (by path) that are not yet due are reused, as the kubelet's
+// token manager does: the periodic resync must not rotate them. Every token
+// of the payload is recorded in `tokens`.
+func (w *podWorker) buildPayload(ctx context.Context, vol *v1.Volume, cached, tokens map[string]issuedToken) (p payload, refresh time.Time, ok bool, err error) {
 	p = payload{}
 	ns := w.pod.Namespace
 	switch {
@@ -188,13 +202,19 @@ func (w *podWorker) buildPayload(ctx context.Context, vol *v1.Volume) (p payload
 					return nil, refresh, true, err
 				}
 			case s.ServiceAccountToken != nil:
-				tok, at, terr := w.token(ctx, s.ServiceAccountToken)
-				if terr != nil {
-					return nil, refresh, true, terr
+				path := s.ServiceAccountToken.Path
+				t, have := cached[path]
+				if !have || !time.Now().Before(t.refresh) {
+					tok, at, terr := w.token(ctx, s.ServiceAccountToken)
+					if terr != nil {
+						return nil, refresh, true, terr
+					}
+					t = issuedToken{tok, at}
 				}
-				p[s.ServiceAccountToken.Path] = file{tok, modeOr(nil, def)}
-				if refresh.IsZero() || at.Before(refresh) {
-					refresh = at
+				tokens[path] = t
+				p[path] = file{t.data, modeOr(nil, def)}
+				if refresh.IsZero() || t.refresh.Before(refresh) {
+					refresh = t.refresh
 				}
 			case s.ClusterTrustBundle != nil:
 				return nil, refresh, true, fmt.Errorf("clusterTrustBundle projections are not supported by this node agent")
@@ -302,10 +322,13 @@ type volumeState struct {
 	published payload
 	refresh   time.Time // token rotation deadline
 	synced    time.Time
+	tokens    map[string]issuedToken // projected tokens by path
 }
 
 // syncVolumes creates every volume; ConfigMap/Secret-backed content is
-// refreshed each resyncPeriod and tokens at 80% of their lifetime.
+// refreshed each resyncPeriod and tokens at 80% of their lifetime (or the
+// agent's --token-refresh-period): a new TokenRequest, published with the
+// same "..data" swap, so a reader never sees a partial token.
 func (w *podWorker) syncVolumes(ctx context.Context) error {
 	const resyncPeriod = time.Minute
 	for i := range w.pod.Spec.Volumes {
@@ -339,7 +362,12 @@ func (w *podWorker) syncVolumes(ctx context.Context) error {
 		if st != nil && now.Sub(st.synced) < resyncPeriod && (st.refresh.IsZero() || now.Before(st.refresh)) {
 			continue
 		}
-		p, refresh, ok, err := w.buildPayload(ctx, vol)
+		var cached map[string]issuedToken
+		if st != nil {
+			cached = st.tokens
+		}
+		tokens := map[string]issuedToken{}
+		p, refresh, ok, err := w.buildPayload(ctx, vol, cached, tokens)
 		if !ok {
 			return fmt.Errorf("volume %q: unsupported volume type on this node agent", vol.Name)
 		}
@@ -354,7 +382,7 @@ func (w *podWorker) syncVolumes(ctx context.Context) error {
 				return fmt.Errorf("volume %q: %v", vol.Name, err)
 			}
 		}
-		w.volumes[vol.Name] = &volumeState{published: p, refresh: refresh, synced: now}
+		w.volumes[vol.Name] = &volumeState{published: p, refresh: refresh, synced: now, tokens: tokens}
 	}
 	return nil
 }
