@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Deleting a SchemaMigration that holds its database Lease releases the Lease
+# at once (finalizer schemagate.dev/release-lease), not after its 60 s
+# expiry, and a second SchemaMigration waiting for the same database starts
+# its Job right away. The finalizer is present only while a Lease is held or
+# wanted; with the controller stopped, deletion waits until the finalizer is
+# removed by hand (the documented way out).
+source "$SG_ROOT/tests/e2e/cluster/lib.sh"
+source "$(dirname "$0")/lib_controller.sh"
+apply_crd
+new_namespace e2e-finalizer
+start_postgres
+"${PSQL[@]}" -d postgres -c "create database app" >/dev/null
+start_controller "$NS" --namespaces "$NS"
+
+k -n "$NS" create secret generic db \
+  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/app?sslmode=disable" >/dev/null
+# create_sm <name> <sql>: one migration, own tracking table, one database
+# (both use Secret db, so both derive the identity $NS/db/url).
+create_sm() {
+  k -n "$NS" create configmap "mig-$1" --from-literal=0001_m.up.sql="$2" >/dev/null
+  k -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: schemagate.dev/v1alpha1
+kind: SchemaMigration
+metadata: {name: $1}
+spec:
+  database: {secretRef: {name: db}}
+  source: {configMaps: [mig-$1]}
+  runner: {trackingTable: sg_$1}
+YAML
+}
+finalizers() { k -n "$NS" get sm "$1" -o 'jsonpath={.metadata.finalizers}'; }
+running() { [[ $(k -n "$NS" get pods -l "schemagate.dev/migration=$1" -o 'jsonpath={.items[*].status.phase}') == Running ]]; }
+reason() { k -n "$NS" get sm "$1" -o 'jsonpath={.status.conditions[?(@.type=="Reconciling")].reason}'; }
+
+create_sm first 'select pg_sleep(300); create table first_t (id int);'
+wait_for 120 "the first migration pod to run" running first
+lease=$(sm_field first '{.status.database.leaseName}')
+holder_first="$NS/first/$(sm_field first '{.metadata.uid}')"
+lease_holder() { k -n "$NS" get lease "$lease" -o 'jsonpath={.spec.holderIdentity}'; }
+[[ $(lease_holder) == "$holder_first" ]] || fail "Lease $lease held by '$(lease_holder)', want $holder_first"
+[[ $(finalizers first) == *schemagate.dev/release-lease* ]] || fail "first has no finalizer: $(finalizers first)"
+pass "first holds Lease $lease while its Job runs, with the finalizer"
+
+create_sm second 'create table second_t (id int);'
+waiting() { [[ $(reason second) == WaitingForLease ]]; }
+wait_for 60 "second to wait for the Lease" waiting
+[[ $(finalizers second) == *schemagate.dev/release-lease* ]] || fail "second (waiting) has no finalizer"
+pass "second waits for the Lease, with the finalizer"
+
+k -n "$NS" delete sm first --wait=false >/dev/null
+deleted=$SECONDS
+left_first() { [[ $(lease_holder) != "$holder_first" ]]; }
+gone() { ! k -n "$NS" get sm "$1" >/dev/null 2>&1; }
+wait_for 50 "the Lease to leave first" left_first
+released=$((SECONDS - deleted))
+wait_for 30 "sm/first to be gone" gone first
+gone=$((SECONDS - deleted))
+((released < 20)) || fail "Lease released ${released}s after the delete (expiry is 60 s)"
+pass "Lease released ${released}s after deleting first (object gone after ${gone}s)"
+
+jobs_of() { k -n "$NS" get jobs -l "schemagate.dev/migration=$1" -o name; }
+has_job() { [[ -n $(jobs_of "$1") ]]; }
+wait_for 30 "second's Job" has_job second
+started=$((SECONDS - deleted))
+((started < 20)) || fail "second's Job created ${started}s after the delete"
+k -n "$NS" wait --for=condition=Ready sm/second --timeout=120s >/dev/null ||
+  fail "second not Ready: $(k -n "$NS" get sm second -o jsonpath='{.status}')"
+ready=$((SECONDS - deleted))
+echo "FIGURES: after deleting first: Lease released ${released}s, second's Job ${started}s, second Ready ${ready}s"
+[[ $("${PSQL[@]}" -d app -c "select count(*) from sg_second where version = 1") == 1 ]] ||
+  fail "second's migration not recorded in the database"
+pass "second started its Job ${started}s after the delete and is Ready"
+
+no_finalizer() { [[ -z $(finalizers "$1") ]]; }
+wait_for 30 "second's finalizer to go (Lease no longer wanted)" no_finalizer second
+[[ -z $(lease_holder) ]] || fail "Lease still held by $(lease_holder) after second finished"
+no_job() { ! has_job "$1"; }
+wait_for 60 "first's Job to be garbage-collected" no_job first
+[[ $("${PSQL[@]}" -d app -c "select count(*) from pg_tables where tablename = 'first_t'") == 0 ]] ||
+  fail "the deleted SchemaMigration's migration committed"
+pass "Ready second has no finalizer, the Lease is free, first's Job was collected and never committed"
+
+# Controller down: deletion waits for the finalizer; removing it by hand frees it.
+create_sm third 'select pg_sleep(300);'
+wait_for 120 "the third migration pod to run" running third
+kill -TERM "$CTL_PID"
+wait "$CTL_PID" || fail "controller exited $? on SIGTERM"
+k -n "$NS" delete sm third --wait=false >/dev/null
+[[ -n $(sm_field third '{.metadata.deletionTimestamp}') ]] || fail "third not marked for deletion"
+[[ $(finalizers third) == *schemagate.dev/release-lease* ]] || fail "third lost its finalizer without a controller"
+k -n "$NS" patch sm third --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+wait_for 30 "sm/third to be gone after removing the finalizer by hand" gone third
+pass "with the controller stopped, deletion waited for the finalizer; removing it by hand completed it"
