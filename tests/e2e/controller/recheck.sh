@@ -3,7 +3,7 @@
 # its Job again after the interval; Ready never leaves True while the recheck
 # runs and succeeds (its lastTransitionTime is unchanged). Tampering with the
 # tracking table (an applied checksum) is found by the next recheck: Stalled
-# with reason ChecksumMismatch.
+# with reason ChecksumMismatch. /healthz?verbose lists the liveness check.
 source "$SG_ROOT/tests/e2e/cluster/lib.sh"
 source "$(dirname "$0")/lib_controller.sh"
 apply_crd
@@ -50,3 +50,8 @@ reason=$(sm_field app '{.status.conditions[?(@.type=="Stalled")].reason}')
 [[ $reason == ChecksumMismatch ]] || fail "Stalled with reason $reason, want ChecksumMismatch"
 [[ $(sm_field app '{.status.conditions[?(@.type=="Ready")].status}') == False ]] || fail "still Ready after drift"
 pass "tampered checksum found by a recheck: Stalled ChecksumMismatch, Ready False"
+
+# The liveness check is wired in: /healthz lists it (workers and informers fine).
+health=$(curl -fsS "$CTL_METRICS/healthz?verbose")
+[[ $health == *"[+]controller ok"* ]] || fail "/healthz?verbose lacks the controller check: $health"
+pass "/healthz?verbose: [+]controller ok"
