@@ -73,13 +73,22 @@ start_postgres() {
     chown postgres: "$PG_DIR"
     as=(runuser -u postgres --)
   fi
-  PG_PORT=25432
-  while (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do PG_PORT=$((PG_PORT + 1)); done
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >"$PG_DIR/initdb.log" 2>&1 ||
     { cat "$PG_DIR/initdb.log" >&2; fail "initdb"; }
-  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null ||
-    { cat "$PG_DIR/server.log" >&2; fail "postgres did not start"; }
+  # A free port can be taken between the probe and the bind by a check
+  # running concurrently (other ctest invocations on the machine): retry on
+  # "Address already in use" with the next free port.
+  local attempt
+  PG_PORT=25432
+  for attempt in 1 2 3 4 5; do
+    while (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; do PG_PORT=$((PG_PORT + 1)); done
+    rm -f "$PG_DIR/server.log"
+    "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null && break
+    grep -q 'Address already in use' "$PG_DIR/server.log" && ((attempt < 5)) ||
+      { cat "$PG_DIR/server.log" >&2; fail "postgres did not start"; }
+    PG_PORT=$((PG_PORT + 1))
+  done
   CLEANUPS+=("${as[*]} $bin/pg_ctl -D $PG_DIR/data -m immediate stop >/dev/null 2>&1; rm -rf $PG_DIR")
   PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -A -t -v ON_ERROR_STOP=1)
 }
