@@ -272,11 +272,20 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.reservePodIPs(ctx)
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 		return fmt.Errorf("pod informer did not sync")
 	}
 	a.collectOrphans(ctx, inf.GetStore())
+	if a.podIPs != nil {
+		// Addresses reserved for pods that were gone before the informer saw them.
+		keep := map[types.UID]bool{}
+		for _, o := range inf.GetStore().List() {
+			keep[o.(*v1.Pod).UID] = true
+		}
+		a.podIPs.releaseExcept(keep)
+	}
 	<-ctx.Done()
 	return nil
 }

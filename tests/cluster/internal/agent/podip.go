@@ -9,11 +9,15 @@ package agent
 // addresses need no setup. hostNetwork pods keep the node IP.
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 )
 
 // ipPool hands out addresses of one loopback prefix, one per pod UID.
@@ -83,6 +87,36 @@ func (p *ipPool) assign(uid types.UID, current string) (string, error) {
 	}
 }
 
+// claim gives uid exactly the address ip when it is in the pool and free.
+func (p *ipPool) claim(uid types.UID, ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !p.usable(a) {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if owner, taken := p.used[a]; taken {
+		return owner == uid
+	}
+	if _, has := p.byUID[uid]; has {
+		return false
+	}
+	p.take(uid, a)
+	return true
+}
+
+// releaseExcept frees the addresses of every UID not in keep.
+func (p *ipPool) releaseExcept(keep map[types.UID]bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for uid, a := range p.byUID {
+		if !keep[uid] {
+			delete(p.used, a)
+			delete(p.byUID, uid)
+		}
+	}
+}
+
 func (p *ipPool) take(uid types.UID, a netip.Addr) {
 	p.byUID[uid] = a
 	p.used[a] = uid
@@ -95,6 +129,28 @@ func (p *ipPool) release(uid types.UID) {
 	if a, ok := p.byUID[uid]; ok {
 		delete(p.used, a)
 		delete(p.byUID, uid)
+	}
+}
+
+// reservePodIPs claims, after an agent restart and before any pod is
+// dispatched, the addresses its pods already report, so a pod created
+// meanwhile cannot take one of them. Best effort: on error pods keep their
+// addresses as long as nobody took them first.
+func (a *Agent) reservePodIPs(ctx context.Context) {
+	if a.podIPs == nil {
+		return
+	}
+	pods, err := a.client.CoreV1().Pods("").List(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("spec.nodeName", a.cfg.NodeName).String()})
+	if err != nil {
+		klog.Warningf("reserving pod IPs: %v", err)
+		return
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if !p.Spec.HostNetwork && p.Status.PodIP != "" {
+			a.podIPs.claim(p.UID, p.Status.PodIP)
+		}
 	}
 }
 

@@ -49,3 +49,27 @@ func TestIPPoolRejectsNonLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestIPPoolClaimReservesBeforeNewPods(t *testing.T) {
+	p, _ := newIPPool("127.1.0.0/16")
+	// After an agent restart: "old" reported 127.1.0.1 before a new pod arrives.
+	if !p.claim("old", "127.1.0.1") {
+		t.Fatal("claim of a free pool address failed")
+	}
+	if got, _ := p.assign("new", ""); got == "127.1.0.1" {
+		t.Fatal("a new pod took the address an existing pod reports")
+	}
+	if got, _ := p.assign("old", "127.1.0.1"); got != "127.1.0.1" {
+		t.Fatalf("old pod got %s, want its reserved 127.1.0.1", got)
+	}
+	if p.claim("other", "127.1.0.1") || p.claim("x", "10.0.0.1") {
+		t.Fatal("claimed a taken or foreign address")
+	}
+	p.releaseExcept(map[types.UID]bool{"new": true})
+	if _, ok := p.lookup("old"); ok {
+		t.Fatal("releaseExcept kept an unlisted UID")
+	}
+	if _, ok := p.lookup("new"); !ok {
+		t.Fatal("releaseExcept dropped a listed UID")
+	}
+}
