@@ -167,10 +167,11 @@ requests() {
        ((.user.extra["authentication.kubernetes.io/credential-id"] // ["none"])[0] | sub("^JTI="; "")),
        .verb, (.objectRef.resource // "-")] | @tsv' "$AUDIT"
 }
-used() {  # used <jti> <n>: at least n requests with that token
-  (($(requests | awk -F'\t' -v j="$1" '$2 == j' | wc -l) >= $2))
+used() {  # used <jti> <after> <n>: n requests with that token received after <after>
+  (($(requests | awk -F'\t' -v j="$1" -v t="$2" '$2 == j && $1 > t' | wc -l) >= $3))
 }
-wait_for 30 "3 requests with the third token" used "${JTIS[2]}" 3
+wait_for 30 "3 requests with the third token" \
+  used "${JTIS[2]}" "$(awk -v p="${PUBLISHED[2]}" -v s="$SLACK" 'BEGIN { printf "%.3f", p + s }')" 3
 
 # Every request received more than SLACK s after token i was published (and
 # before token i+1 was) used token i; at least 3 such requests per token.
