@@ -45,6 +45,19 @@ bool Alive(pid_t pid) {
 StatusOr<std::unique_ptr<OwnCluster>> OwnCluster::Start(OwnClusterOptions options) {
   std::unique_ptr<OwnCluster> c(new OwnCluster());
   c->options_ = std::move(options);
+  // Never start a cold build of the cluster (about 30 min) from a test:
+  // scripts/test-prepare.sh builds the binaries (warm rebuilds, e.g. of the
+  // node agent after a source change, are left to cluster.sh).
+  RunResult bin = RunCommand(
+      {"bash", "-c",
+       "ROOT=" + std::string(SG_SOURCE_DIR) +
+           "; source \"$ROOT/scripts/cluster-env.sh\"; test -x \"$CLUSTER_BIN/kube-apiserver\" "
+           "&& test -x \"$CLUSTER_BIN/etcd\" && test -x \"$CLUSTER_BIN/kubectl\""});
+  if (bin.exit_code != 0) {
+    return FailedPreconditionError(
+        "local cluster binaries not built: run scripts/cluster-build.sh (or "
+        "scripts/test-prepare.sh)");
+  }
   char tmpl[] = "/tmp/sg-own-cluster.XXXXXX";
   if (!::mkdtemp(tmpl)) return InternalError("mkdtemp failed");
   c->run_ = tmpl;

@@ -48,6 +48,10 @@ wait_for() {  # wait_for <seconds> <what> <command...>: poll with a deadline
 }
 for tool in docker jq curl; do command -v "$tool" >/dev/null || fail "$tool not found"; done
 docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "image $IMAGE missing: run scripts/image.sh"
+# Never start a cold cluster build (~30 min) from a test (test-prepare does).
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  [[ -x $CLUSTER_BIN/$b ]] || fail "$CLUSTER_BIN/$b missing: run scripts/cluster-build.sh"
+done
 
 RUN=$(mktemp -d /tmp/sg-rotation.XXXXXX)
 export CLUSTER_RUN=$RUN
