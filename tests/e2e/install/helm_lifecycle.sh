@@ -100,19 +100,21 @@ example() {  # example <file> <namespace>: the example with its namespace and na
     -e "s#image: registry.example/shop/api:1.0.0.*#image: debian:bookworm-slim\n        imagePullPolicy: Never\n        command: [sleep, infinity]#" \
     -e "s#image: schemagate:dev#image: $IMAGE_REPO:$IMAGE_TAG#" "$EX/$1"
 }
+t0=$SECONDS
 k -n "$APP_A" create secret generic accounts-db \
   --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/accounts?sslmode=disable" >/dev/null
 k -n "$APP_A" create configmap accounts-migrations --from-file="$SG_ROOT/manifests/examples/migrations/" >/dev/null
 for f in wait-rbac.yaml deployment.yaml schemamigration.yaml; do example "$f" "$APP_A" | k apply -f - >/dev/null; done
 k -n "$APP_A" wait --for=condition=Ready sm/accounts --timeout=180s >/dev/null ||
   fail "sm/accounts not Ready: $(k -n "$APP_A" get sm accounts -o jsonpath='{.status}')"
+ready_after=$((SECONDS - t0))
 [[ $(k -n "$APP_A" get sm accounts -o 'jsonpath={.status.appliedVersion}') == 3 ]] || fail "appliedVersion not 3"
 jobs_in() { k -n "$1" get jobs -l schemagate.dev/migration="$2" -o name | wc -l; }
 (($(jobs_in "$APP_A" accounts) == 1)) || fail "$(jobs_in "$APP_A" accounts) Jobs for sm/accounts, want 1"
 [[ $("${PSQL[@]}" -d accounts -c "select count(*) from pg_indexes where indexname='accounts_email_key'") == 1 ]] ||
   fail "the example's version 3 index is missing"
 k -n "$APP_A" wait --for=condition=Available deployment/api --timeout=120s >/dev/null || fail "deployment/api not Available"
-pass "example: sm/accounts Ready at version 3 with one Job in a restricted namespace; deployment/api (gated by schemagate wait) Available"
+pass "example: sm/accounts Ready at version 3 with one Job in a restricted namespace ${ready_after}s after apply; deployment/api (gated by schemagate wait) Available after $((SECONDS - t0))s"
 
 # helm upgrade: watch a second namespace too, debug logs.
 old_pods=$(pods '{.items[*].metadata.name}')
