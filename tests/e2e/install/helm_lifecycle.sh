@@ -11,6 +11,8 @@
 #   gated by `schemagate wait`) in a restricted namespace against a real
 #   PostgreSQL on loopback: Ready at version 3 with one Job; the Deployment
 #   becomes Available;
+# - the PDB: evicting the leader is allowed, a second eviction is refused;
+#   the standby takes the leader Lease over, a replacement turns Ready;
 # - `helm upgrade` widening watchNamespaces: a Role in the new namespace, new
 #   pods, a SchemaMigration there turns Ready, the first one gets no new Job;
 # - `helm uninstall`: no Deployment, pods, ServiceAccount, Roles, bindings,
@@ -115,6 +117,27 @@ jobs_in() { k -n "$1" get jobs -l schemagate.dev/migration="$2" -o name | wc -l;
   fail "the example's version 3 index is missing"
 k -n "$APP_A" wait --for=condition=Available deployment/api --timeout=120s >/dev/null || fail "deployment/api not Available"
 pass "example: sm/accounts Ready at version 3 with one Job in a restricted namespace ${ready_after}s after apply; deployment/api (gated by schemagate wait) Available after $((SECONDS - t0))s"
+
+# The PodDisruptionBudget at work, and leader election through the chart's
+# RBAC: evicting the leader is allowed, a second eviction right after is
+# refused; the standby takes the Lease over; the replacement pod turns Ready.
+evict() {
+  printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"%s","namespace":"%s"}}' "$1" "$SYS" |
+    k create --raw "/api/v1/namespaces/$SYS/pods/$1/eviction" -f - 2>&1
+}
+leader=$(leader_holder)
+standby=$(pods '{.items[*].metadata.name}' | tr ' ' '\n' | grep -vx "$leader")
+t0=$SECONDS
+out=$(evict "$leader") || fail "eviction of the leader $leader refused: $out"
+if out=$(evict "$standby"); then fail "a second eviction was admitted: the PDB is not enforced"; fi
+grep -q "disruption budget" <<<"$out" || fail "second eviction refused for another reason: $out"
+wait_for 60 "the standby $standby to lead" bash -c \
+  "[[ \$($KUBECTL_BIN -n $SYS get lease schemagate-controller -o 'jsonpath={.spec.holderIdentity}') == $standby ]]"
+took=$((SECONDS - t0))
+wait_for 120 "2 Ready operator pods after the eviction" ready_pods 2
+[[ $(metric "$(k -n "$SYS" get pod "$standby" -o 'jsonpath={.status.podIP}')" schemagate_leader) == 1 ]] ||
+  fail "the new leader $standby does not report schemagate_leader 1"
+pass "PDB: leader evicted, a second eviction refused; $standby leads after ${took}s; 2 replicas Ready again"
 
 # helm upgrade: watch a second namespace too, debug logs.
 old_pods=$(pods '{.items[*].metadata.name}')
