@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local demo: sets everything up, starts a throw-away PostgreSQL on
+# The runner demo (no Kubernetes): sets everything up, starts a throw-away PostgreSQL on
 # loopback, and walks the runner through a migration set:
 # plan (writes nothing), up, status, the fast path, drift detection, a failed
 # migration that rolls back cleanly, and 8 concurrent runners.
