@@ -64,12 +64,14 @@ leader_holder() { k -n "$SYS" get lease schemagate-controller -o 'jsonpath={.spe
 wait_for 60 "a leader" bash -c "[[ -n \$($KUBECTL_BIN -n $SYS get lease schemagate-controller -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null) ]]"
 leader=$(leader_holder)
 metric() { curl -fsS "http://$1:8080/metrics" | awk -v s="$2" '$1 == s { print $2 }'; }
-leaders=""
 for ip in "${ips[@]}"; do
   [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$ip:8080/healthz") == 200 ]] || fail "/healthz on $ip"
-  leaders+="$(metric "$ip" schemagate_leader) "
 done
-[[ $leaders == "1 0 " || $leaders == "0 1 " ]] || fail "schemagate_leader across the replicas: $leaders, want one 1 and one 0"
+leader_metrics() { local ip; for ip in "${ips[@]}"; do printf '%s ' "$(metric "$ip" schemagate_leader)"; done; }
+one_leader() { [[ $(leader_metrics) == "1 0 " || $(leader_metrics) == "0 1 " ]]; }
+# The Lease is written just before the new leader's callback sets the gauge.
+wait_for 30 "one replica with schemagate_leader 1, the other 0" one_leader
+leaders=$(leader_metrics)
 [[ " $(pods '{.items[*].metadata.name}') " == *" $leader "* ]] || fail "Lease holder $leader is not an operator pod"
 pass "2 replicas Ready at pod IPs ${ips[*]}, one leader ($leader), schemagate_leader $leaders"
 wait_for 60 "the PDB to allow one disruption" bash -c \
