@@ -30,7 +30,13 @@ k() { "$CLUSTER_BIN/kubectl" "$@"; }
 helm() { "$CLUSTER_BIN/helm" "$@"; }
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { echo "\$ ${*/#k /kubectl }"; "$@"; }
+# show <command...>: print it (k as kubectl), then run it.
+show() {
+  local shown=("$@")
+  [[ $1 == k ]] && shown[0]=kubectl
+  echo "\$ ${shown[*]}"
+  "$@"
+}
 die() { echo "demo: $*" >&2; exit 1; }
 # wait_until <seconds> <what> <command...>: poll with a deadline.
 wait_until() {

@@ -120,6 +120,10 @@ std::string JobOutcome::Summary() const {
     const json& e = runner["error"];
     std::string out;
     std::string file = e.value("file", "");
+    std::string msg = e.value("message", "");
+    // The runner's own message is already a whole sentence naming the file,
+    // line and SQLSTATE; prefixing them again only repeats it.
+    if (!file.empty() && msg.find(file) != std::string::npos) return msg;
     if (!file.empty()) out += file;
     if (e.contains("version") && e["version"].is_number_integer()) {
       out += (out.empty() ? "version " : " (version ") +
@@ -130,7 +134,6 @@ std::string JobOutcome::Summary() const {
     }
     std::string sqlstate = e.value("sqlstate", "");
     if (!sqlstate.empty()) out += (out.empty() ? "" : ": ") + std::string("SQLSTATE ") + sqlstate;
-    std::string msg = e.value("message", "");
     if (!msg.empty()) out += (out.empty() ? "" : ": ") + msg;
     return out;
   }

@@ -59,6 +59,18 @@ TEST(JobResultTest, FailedNamesFileVersionSqlstateFromLatestPod) {
             "does not exist");
 }
 
+TEST(JobResultTest, RunnerSentenceNamingTheFileIsNotRepeated) {
+  // What `schemagate migrate up` really writes: a sentence with file, line and SQLSTATE.
+  auto o = ObserveJob(Job("Failed", "PodFailurePolicy"),
+                      {Pod(3, R"({"ok":false,"exit_code":3,"error":{"reason":"MigrationFailed",
+              "message":"0005_tier.up.sql:2: column \"nope\" does not exist (SQLSTATE 42703); the migration was rolled back, the database is as before it",
+              "version":5,"file":"0005_tier.up.sql","line":2,"sqlstate":"42703"}})",
+                           "2024-01-01T00:00:09Z")});
+  EXPECT_EQ(o.Summary(),
+            "0005_tier.up.sql:2: column \"nope\" does not exist (SQLSTATE 42703); the migration "
+            "was rolled back, the database is as before it");
+}
+
 TEST(JobResultTest, PodGoneExitCodeFromJobMessage) {
   auto o = ObserveJob(Job("Failed", "PodFailurePolicy",
                           "Container migrate for pod ns/p failed with exit code 4 matching FailJob "
