@@ -15,8 +15,6 @@ PACKAGES=(
   postgresql-15 postgresql-client-15
   # tooling
   clang-format procps psmisc openssl curl jq
-  # chart tests: YAML assertions on `helm template` output
-  python3-yaml
   # local cluster: base image seeding
   debootstrap
 )
