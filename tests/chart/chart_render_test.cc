@@ -104,10 +104,10 @@ json At(const json& doc, const std::string& path) {
   return *cur;
 }
 
-// Checks one watch scope's rendering; every failure names the object and field.
+// One rendering indexed by kind; lookups that fail name what was rendered.
 class RenderedChart {
  public:
-  RenderedChart(std::vector<RenderedObject> objects) : objects_(std::move(objects)) {
+  explicit RenderedChart(std::vector<RenderedObject> objects) : objects_(std::move(objects)) {
     for (const auto& o : objects_) by_kind_[o.kind].push_back(&o);
   }
 
