@@ -1,82 +1,38 @@
-// RestTransport against a real loopback HTTPS server (cpprestsdk's
-// http_listener) with certificates made by openssl: CA verification, client
-// certificates, bearer tokens, retries, error mapping, streaming and
-// cancellation go through real TLS and HTTP, not mocks.
-// cpprestsdk's U() macro collides with GoogleTest's templates.
-#define _TURN_OFF_PLATFORM_STRING
+// RestTransport against a real loopback HTTPS server (loopback_https_server.h)
+// with certificates made by openssl: CA verification, client certificates,
+// bearer tokens, retries, error mapping, streaming and cancellation go through
+// real TLS and HTTP, not mocks.
 #include "kube/transport/rest_transport.h"
 
-#include <cpprest/http_listener.h>
-#include <cpprest/producerconsumerstream.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <random>
 #include <thread>
 
+#include "kube/transport/loopback_https_server.h"
 #include "kube/transport/test_pki.h"
 
 namespace sg::kube {
 namespace {
 
-namespace http = web::http;
 using ::testing::HasSubstr;
 
-class LoopbackServer {
+// Sets a promise once, however often a handler runs (a retried request must
+// not throw promise_already_satisfied on a server thread).
+class Signal {
  public:
-  using Handler = std::function<void(http::http_request)>;
-
-  LoopbackServer(const TestPki& pki, bool require_client_cert = false) : port_(FreeLoopbackPort()) {
-    http::experimental::listener::http_listener_config cfg;
-    std::string crt = pki.Path("server.crt"), key = pki.Path("server.key"), ca = pki.Path("ca.crt");
-    cfg.set_ssl_context_callback([=](boost::asio::ssl::context& ctx) {
-      ctx.use_certificate_chain_file(crt);
-      ctx.use_private_key_file(key, boost::asio::ssl::context::pem);
-      if (require_client_cert) {
-        ctx.load_verify_file(ca);
-        ctx.set_verify_mode(boost::asio::ssl::verify_peer |
-                            boost::asio::ssl::verify_fail_if_no_peer_cert);
-      }
-    });
-    listener_ = std::make_unique<http::experimental::listener::http_listener>(
-        web::uri("https://127.0.0.1:" + std::to_string(port_)), cfg);
-    listener_->support([this](http::http_request req) {
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        requests_.push_back(req);
-      }
-      Handler h;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        h = handler_;
-      }
-      if (h) {
-        h(req);
-      } else {
-        req.reply(http::status_codes::OK, R"({"kind":"Thing"})", "application/json");
-      }
-    });
-    listener_->open().wait();
+  void Notify() {
+    std::call_once(once_, [this] { p_.set_value(); });
   }
-  ~LoopbackServer() { listener_->close().wait(); }
-
-  void set_handler(Handler h) {
-    std::lock_guard<std::mutex> l(mu_);
-    handler_ = std::move(h);
-  }
-  std::vector<http::http_request> requests() {
-    std::lock_guard<std::mutex> l(mu_);
-    return requests_;
-  }
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  std::future<void> Future() { return p_.get_future(); }
 
  private:
-  int port_;
-  std::mutex mu_;
-  Handler handler_;
-  std::vector<http::http_request> requests_;
-  std::unique_ptr<http::experimental::listener::http_listener> listener_;
+  std::once_flag once_;
+  std::promise<void> p_;
 };
 
 class CountingCredentials : public Credentials {
@@ -116,7 +72,7 @@ class RestTransportTest : public ::testing::Test {
     static TestPki* p = new TestPki();
     return *p;
   }
-  LoopbackServer server_{pki()};
+  LoopbackHttpsServer server_{pki()};
   FakeClock clock_;
 };
 
@@ -131,8 +87,8 @@ TEST_F(RestTransportTest, TrustedCaSucceedsAndBearerTokenIsSent) {
   EXPECT_EQ(r->Header("content-type"), "application/json");
   auto reqs = server_.requests();
   ASSERT_EQ(reqs.size(), 1u);
-  EXPECT_EQ(reqs[0].headers()["Authorization"], "Bearer abc123");
-  EXPECT_EQ(reqs[0].relative_uri().to_string(), "/api/v1/namespaces/a/pods?limit=2");
+  EXPECT_EQ(reqs[0].Header("authorization"), "Bearer abc123");
+  EXPECT_EQ(reqs[0].target, "/api/v1/namespaces/a/pods?limit=2");
 }
 
 TEST_F(RestTransportTest, CaFromInlineDataWorks) {
@@ -178,8 +134,8 @@ TEST_F(RestTransportTest, BadPemFailsAtCreateNamingTheField) {
 }
 
 TEST(RestTransportMtlsTest, ClientCertificateFromFilesAndData) {
-  TestPki& pki = *new TestPki();  // leaked: listener threads may outlive the test body
-  LoopbackServer server(pki, /*require_client_cert=*/true);
+  TestPki pki;
+  LoopbackHttpsServer server(pki, /*require_client_cert=*/true);
   FakeClock clock;
   TransportOptions o;
   o.clock = &clock;
@@ -209,15 +165,12 @@ TEST(RestTransportMtlsTest, ClientCertificateFromFilesAndData) {
 
 TEST_F(RestTransportTest, RetryAfterHonouredOn429) {
   std::atomic<int> calls{0};
-  server_.set_handler([&](http::http_request req) {
+  server_.set_handler([&](const ServerRequest&, Responder& r) {
     if (calls++ == 0) {
-      http::http_response resp(429);
-      resp.headers().add("Retry-After", "3");
-      resp.set_body(R"({"kind":"Status","reason":"TooManyRequests","code":429})",
-                    "application/json");
-      req.reply(resp);
+      r.Reply(429, R"({"kind":"Status","reason":"TooManyRequests","code":429})", "application/json",
+              {{"Retry-After", "3"}});
     } else {
-      req.reply(http::status_codes::Created, R"({"ok":true})", "application/json");
+      r.Reply(201, R"({"ok":true})");
     }
   });
   Request post;
@@ -235,11 +188,9 @@ TEST_F(RestTransportTest, RetryAfterHonouredOn429) {
 
 TEST_F(RestTransportTest, ServerErrorsRetriedOnlyForIdempotentVerbsWithGrowingBackoff) {
   std::atomic<int> calls{0};
-  server_.set_handler([&](http::http_request req) {
+  server_.set_handler([&](const ServerRequest&, Responder& r) {
     ++calls;
-    req.reply(http::status_codes::ServiceUnavailable,
-              R"({"kind":"Status","reason":"ServiceUnavailable","code":503,"message":"busy"})",
-              "application/json");
+    r.Reply(503, R"({"kind":"Status","reason":"ServiceUnavailable","code":503,"message":"busy"})");
   });
   auto t = Make(Config(pki().Path("ca.crt")));
   auto r = t->Do(Get("/x"));
@@ -260,21 +211,17 @@ TEST_F(RestTransportTest, ServerErrorsRetriedOnlyForIdempotentVerbsWithGrowingBa
 }
 
 TEST_F(RestTransportTest, ApiStatusMappedToCodes) {
-  server_.set_handler([](http::http_request req) {
-    std::string path = req.relative_uri().path();
+  server_.set_handler([](const ServerRequest& req, Responder& r) {
+    const std::string& path = req.target;
     if (path == "/nf") {
-      req.reply(404,
-                R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
-                R"("message":"configmaps \"x\" not found","reason":"NotFound","code":404})",
-                "application/json");
+      r.Reply(404, R"({"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                   R"("message":"configmaps \"x\" not found","reason":"NotFound","code":404})");
     } else if (path == "/exists") {
-      req.reply(409, R"({"kind":"Status","reason":"AlreadyExists","code":409,"message":"dup"})",
-                "application/json");
+      r.Reply(409, R"({"kind":"Status","reason":"AlreadyExists","code":409,"message":"dup"})");
     } else if (path == "/conflict") {
-      req.reply(409, R"({"kind":"Status","reason":"Conflict","code":409,"message":"stale"})",
-                "application/json");
+      r.Reply(409, R"({"kind":"Status","reason":"Conflict","code":409,"message":"stale"})");
     } else {
-      req.reply(403, "<html>proxy says no</html>", "text/html");
+      r.Reply(403, "<html>proxy says no</html>", "text/html");
     }
   });
   auto t = Make(Config(pki().Path("ca.crt")));
@@ -289,11 +236,11 @@ TEST_F(RestTransportTest, ApiStatusMappedToCodes) {
 }
 
 TEST_F(RestTransportTest, UnauthorizedRefreshesTokenOnce) {
-  server_.set_handler([](http::http_request req) {
-    if (req.headers()["Authorization"] == "Bearer token-2") {
-      req.reply(200, "{}", "application/json");
+  server_.set_handler([](const ServerRequest& req, Responder& r) {
+    if (req.Header("authorization") == "Bearer token-2") {
+      r.Reply(200, "{}");
     } else {
-      req.reply(401, R"({"kind":"Status","reason":"Unauthorized","code":401})", "application/json");
+      r.Reply(401, R"({"kind":"Status","reason":"Unauthorized","code":401})");
     }
   });
   RestConfig c = Config(pki().Path("ca.crt"));
@@ -304,8 +251,8 @@ TEST_F(RestTransportTest, UnauthorizedRefreshesTokenOnce) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(creds->generation_.load(), 2);
   // Token 3 onwards are rejected too: one refresh per request, then the 401.
-  server_.set_handler([](http::http_request req) {
-    req.reply(401, R"({"kind":"Status","reason":"Unauthorized","code":401})", "application/json");
+  server_.set_handler([](const ServerRequest&, Responder& r) {
+    r.Reply(401, R"({"kind":"Status","reason":"Unauthorized","code":401})");
   });
   r = t->Do(Get("/x"));
   EXPECT_EQ(r.status().code(), Code::kUnauthorized);
@@ -315,9 +262,9 @@ TEST_F(RestTransportTest, UnauthorizedRefreshesTokenOnce) {
 TEST_F(RestTransportTest, PerRequestTimeout) {
   std::promise<void> release;
   auto released = release.get_future().share();
-  server_.set_handler([released](http::http_request req) {
+  server_.set_handler([released](const ServerRequest&, Responder& r) {
     released.wait();
-    req.reply(200, "{}", "application/json");
+    r.Reply(200, "{}");
   });
   Request r = Get("/slow");
   r.timeout = std::chrono::milliseconds(300);
@@ -328,19 +275,12 @@ TEST_F(RestTransportTest, PerRequestTimeout) {
 }
 
 TEST_F(RestTransportTest, StreamDeliversChunksAndEnds) {
-  server_.set_handler([](http::http_request req) {
-    concurrency::streams::producer_consumer_buffer<uint8_t> buf;
-    http::http_response resp(200);
-    resp.set_body(buf.create_istream(), "application/json");
-    req.reply(resp);
-    std::thread([buf]() mutable {
-      for (std::string part : {"{\"type\":\"ADDED\",", "\"object\":{}}\n", "tail\n"}) {
-        buf.putn_nocopy(reinterpret_cast<const uint8_t*>(part.data()), part.size()).wait();
-        buf.sync().wait();
-        std::this_thread::yield();
-      }
-      buf.close(std::ios_base::out).wait();
-    }).detach();
+  server_.set_handler([](const ServerRequest&, Responder& r) {
+    r.StartChunked(200, "application/json");
+    for (std::string part : {"{\"type\":\"ADDED\",", "\"object\":{}}\n", "tail\n"}) {
+      r.Write(part);
+    }
+    r.End();
   });
   std::string got;
   Cancellation cancel;
@@ -357,15 +297,12 @@ TEST_F(RestTransportTest, StreamDeliversChunksAndEnds) {
 }
 
 TEST_F(RestTransportTest, StreamCancelUnblocksAWaitingRead) {
-  concurrency::streams::producer_consumer_buffer<uint8_t> open_buf;
-  server_.set_handler([open_buf](http::http_request req) {
-    http::http_response resp(200);
-    resp.set_body(open_buf.create_istream(), "application/json");
-    req.reply(resp);
-    std::string first = "first\n";
-    auto b = open_buf;
-    b.putn_nocopy(reinterpret_cast<const uint8_t*>(first.data()), first.size()).wait();
-    b.sync().wait();
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  server_.set_handler([released](const ServerRequest&, Responder& r) {
+    r.StartChunked(200, "application/json");
+    r.Write("first\n");
+    released.wait();  // keeps the body open until the test ends
   });
   Cancellation cancel;
   std::promise<void> got_first;
@@ -384,23 +321,22 @@ TEST_F(RestTransportTest, StreamCancelUnblocksAWaitingRead) {
       },
       cancel);
   canceller.join();
+  release.set_value();
   EXPECT_EQ(s.code(), Code::kCancelled) << s;
-  auto b = open_buf;
-  b.close(std::ios_base::out).wait();
 }
 
 TEST_F(RestTransportTest, StreamCancelBeforeHeadersArrive) {
-  std::promise<void> arrived;
+  auto arrived = std::make_shared<Signal>();
   std::promise<void> release;
   auto released = release.get_future().share();
-  server_.set_handler([&arrived, released](http::http_request req) {
-    arrived.set_value();
+  server_.set_handler([arrived, released](const ServerRequest&, Responder& r) {
+    arrived->Notify();
     released.wait();  // never answers until the test ends
-    req.reply(200, "{}", "application/json");
+    r.Reply(200, "{}");
   });
   Cancellation cancel;
-  std::thread canceller([&] {
-    arrived.get_future().wait();
+  std::thread canceller([&, got = arrived->Future()] {
+    got.wait();
     cancel.Cancel();
   });
   auto t = Make(Config(pki().Path("ca.crt")));
@@ -411,10 +347,80 @@ TEST_F(RestTransportTest, StreamCancelBeforeHeadersArrive) {
   EXPECT_EQ(s.code(), Code::kCancelled) << s;
 }
 
+// What a watch sees when the controller shuts down: the stream is cancelled
+// at any point before the server answers (before the call, while connecting
+// or in the TLS handshake, while the request waits for headers), then the
+// transport is destroyed while cpprestsdk may still be finishing the
+// cancelled request, and only then does the server answer. Repeated, because
+// the races this guards against lose only now and then.
+TEST_F(RestTransportTest, StreamCancelAtAnyPointThenDestroyRepeatedly) {
+  constexpr int kIterations = 200;
+  std::mt19937 rng(42);
+  for (int i = 0; i < kIterations; ++i) {
+    auto arrived = std::make_shared<Signal>();
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    server_.set_handler([arrived, released](const ServerRequest&, Responder& r) {
+      arrived->Notify();
+      released.wait();
+      r.Reply(200, "{}");
+    });
+    auto t = Make(Config(pki().Path("ca.crt")));
+    ASSERT_NE(t, nullptr);
+    Cancellation cancel;
+    std::thread canceller;
+    switch (i % 3) {
+      case 0:  // already cancelled when the call starts
+        cancel.Cancel();
+        break;
+      case 1: {  // somewhere in connect / handshake / request
+        auto delay = std::chrono::microseconds(std::uniform_int_distribution<>(0, 3000)(rng));
+        canceller = std::thread([&cancel, delay] {
+          std::this_thread::sleep_for(delay);
+          cancel.Cancel();
+        });
+        break;
+      }
+      default:  // the server holds the request: headers never came
+        canceller = std::thread([&cancel, got = arrived->Future()] {
+          got.wait();
+          cancel.Cancel();
+        });
+    }
+    Status s = t->Stream(
+        Get("/watch"), [](std::string_view) { return OkStatus(); }, cancel);
+    if (canceller.joinable()) canceller.join();
+    t.reset();  // destroyed while the cancelled request may still be in flight
+    release.set_value();
+    ASSERT_EQ(s.code(), Code::kCancelled) << "iteration " << i << ": " << s;
+  }
+}
+
+// Do() gives up at its deadline while the server still holds the request;
+// the transport goes away at once and the server answers afterwards.
+TEST_F(RestTransportTest, DoTimeoutThenDestroyWhileInFlightRepeatedly) {
+  constexpr int kIterations = 200;
+  for (int i = 0; i < kIterations; ++i) {
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    server_.set_handler([released](const ServerRequest&, Responder& r) {
+      released.wait();
+      r.Reply(200, "{}");
+    });
+    auto t = Make(Config(pki().Path("ca.crt")));
+    ASSERT_NE(t, nullptr);
+    Request r = Get("/slow");
+    r.timeout = std::chrono::milliseconds(1 + i % 20);
+    auto resp = t->Do(r);
+    t.reset();
+    release.set_value();
+    ASSERT_EQ(resp.status().code(), Code::kTimeout) << "iteration " << i << ": " << resp.status();
+  }
+}
+
 TEST_F(RestTransportTest, StreamErrorStatusIsMapped) {
-  server_.set_handler([](http::http_request req) {
-    req.reply(410, R"({"kind":"Status","reason":"Expired","code":410,"message":"too old"})",
-              "application/json");
+  server_.set_handler([](const ServerRequest&, Responder& r) {
+    r.Reply(410, R"({"kind":"Status","reason":"Expired","code":410,"message":"too old"})");
   });
   Cancellation cancel;
   Status s = Make(Config(pki().Path("ca.crt")))
