@@ -84,7 +84,9 @@ StatusOr<kube::LeaseClaim*> Reconciler::Claim(const std::string& lease_name,
   if (!slot.claim) {
     auto lock = std::make_unique<kube::KubeLeaseLock>(
         &client_->transport(), options_.operator_namespace, lease_name,
-        json{{"app.kubernetes.io/managed-by", kManagedByValue}});
+        json{{"app.kubernetes.io/managed-by", kManagedByValue}},
+        // The Lease name is a hash; the identity is for people reading it.
+        json{{kIdentityAnnotation, identity}});
     SG_ASSIGN_OR_RETURN(slot.claim, kube::LeaseClaim::New(std::move(lock), holder,
                                                           options_.database_lease, clock_));
     slot.identity = identity;
@@ -243,15 +245,6 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
     auto next = (*claim)->NextAttemptAt() - clock_->Now();
     in.lease.retry_in = std::max<Clock::Duration>(next, std::chrono::seconds(1));
     d = Decide(in);
-  }
-  if (new_claim) {
-    // The identity rides on the Lease for people reading it (best effort).
-    client_
-        ->Patch(kube::gvr::Lease(), options_.operator_namespace, in.lease_name,
-                kube::PatchType::kMerge,
-                json{{"metadata", {{"annotations", {{kIdentityAnnotation, in.identity}}}}}})
-        .status()
-        .IgnoreError();
   }
   if (!in.meta.deleting && !(d.status == in.status)) {
     json patch = {{"metadata", {{"resourceVersion", rv}}}, {"status", StatusToJson(d.status)}};

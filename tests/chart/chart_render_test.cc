@@ -40,7 +40,7 @@ const Rules kWorkloadRules = {
     {{"events.k8s.io", "events"}, {"create", "patch"}},
 };
 const Rules kLeaseRules = {
-    {{"coordination.k8s.io", "leases"}, {"get", "create", "update", "patch"}}};
+    {{"coordination.k8s.io", "leases"}, {"get", "create", "update"}}};
 const Rules kWaitRules = {{{"schemagate.dev", "schemamigrations"}, {"get", "list", "watch"}}};
 
 std::string Name(const RuleKey& key) {

@@ -118,6 +118,13 @@ jobs_in() { k -n "$1" get jobs -l schemagate.dev/migration="$2" -o name | wc -l;
 [[ $("${PSQL[@]}" -d accounts -c "select count(*) from pg_indexes where indexname='accounts_email_key'") == 1 ]] ||
   fail "the example's version 3 index is missing"
 k -n "$APP_A" wait --for=condition=Available deployment/api --timeout=120s >/dev/null || fail "deployment/api not Available"
+# The database Lease (a hashed name) carries the identity it locks, written
+# when it is created: the chart grants no patch on Leases.
+db_identity=$(k -n "$APP_A" get sm accounts -o 'jsonpath={.status.database.identity}')
+lease_identity=$(k -n "$SYS" get leases -l app.kubernetes.io/managed-by=schemagate \
+  -o 'jsonpath={.items[*].metadata.annotations.schemagate\.dev/database-identity}')
+[[ -n $db_identity && $lease_identity == "$db_identity" ]] ||
+  fail "database Lease annotated '$lease_identity', want the status identity '$db_identity'"
 pass "example: sm/accounts Ready at version 3 with one Job in a restricted namespace ${ready_after}s after apply; deployment/api (gated by schemagate wait) Available after $((SECONDS - t0))s"
 
 # The PodDisruptionBudget at work, and leader election through the chart's
