@@ -1,6 +1,11 @@
 #include "kube/transport/rest_transport.h"
 
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -43,6 +48,59 @@ struct Pending {
   Attempt attempt;
 };
 
+// Why every request start and every cancellation goes through the pool:
+// cpprestsdk runs its asio handlers on a shared pool without strands, and
+// cancels a request (token, or its own timeout) by closing the connection's
+// socket from whichever thread cancels. An asio socket is not thread-safe: a
+// close on one thread while a pool thread is inside a composed SSL read on the
+// same socket (waiting for response headers) frees the reactor's descriptor
+// state under it (SIGSEGV in epoll_reactor::start_op; seen when a watch was
+// cancelled before its headers arrived). With ONE pool thread, and request
+// starts and cancels posted onto it, every connection is touched by that
+// thread only. The pool size can be set once, before its first use: this
+// runs during static initialisation, before main().
+const bool kSinglePoolThread = [] {
+  // OpenSSL first: exit handlers run in reverse order, so its cleanup then
+  // comes after the pool has joined its thread, never under a TLS handshake
+  // still running there.
+  OPENSSL_init_ssl(0, nullptr);
+  try {
+    crossplat::threadpool::initialize_with_threads(1);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // someone started the pool first; Create() reports it
+  }
+}();
+
+boost::asio::io_service& Pool() { return crossplat::threadpool::shared_instance().service(); }
+
+// Cancels on the pool thread (see above); `cts` is shared, the copy keeps it.
+void CancelOnPool(const pplx::cancellation_token_source& cts) {
+  boost::asio::post(Pool(), [cts]() mutable { cts.cancel(); });
+}
+
+// http_client::request() started on the pool thread. The client is shared so
+// it outlives a transport destroyed before the post runs.
+pplx::task<http::http_response> RequestOnPool(std::shared_ptr<client::http_client> http,
+                                              http::http_request req,
+                                              pplx::cancellation_token token) {
+  pplx::task_completion_event<http::http_response> tce;
+  boost::asio::post(Pool(), [http = std::move(http), req, token, tce]() mutable {
+    try {
+      http->request(req, token).then([tce](pplx::task<http::http_response> t) {
+        try {
+          tce.set(t.get());
+        } catch (...) {
+          tce.set_exception(std::current_exception());  // task_canceled included
+        }
+      });
+    } catch (...) {
+      tce.set_exception(std::current_exception());
+    }
+  });
+  return pplx::create_task(tce);
+}
+
 }  // namespace
 
 struct RestTransport::Impl {
@@ -52,7 +110,7 @@ struct RestTransport::Impl {
         credentials(config.credentials),
         options(std::move(o)),
         tls(std::move(tls)),
-        http(web::uri(config.server), cfg),
+        http(std::make_shared<client::http_client>(web::uri(config.server), cfg)),
         rng(std::random_device{}()) {}
 
   StatusOr<http::http_request> Build(const Request& r) {
@@ -87,7 +145,7 @@ struct RestTransport::Impl {
   Attempt Once(const Request& r, http::http_request req, std::chrono::milliseconds wait) {
     auto pending = std::make_shared<Pending>();
     pplx::cancellation_token_source cts;
-    http.request(req, cts.get_token())
+    RequestOnPool(http, std::move(req), cts.get_token())
         .then([](http::http_response resp) {
           return resp.extract_string(/*ignore_content_type=*/true).then([resp](std::string body) {
             Attempt a;
@@ -115,7 +173,7 @@ struct RestTransport::Impl {
     std::unique_lock<std::mutex> l(pending->mu);
     if (!pending->cv.wait_for(l, wait, [&] { return pending->done; })) {
       l.unlock();
-      cts.cancel();
+      CancelOnPool(cts);
       Attempt a;
       a.error = TimeoutError(Describe(r) + ": deadline of " + std::to_string(wait.count()) +
                              " ms exceeded");
@@ -133,7 +191,8 @@ struct RestTransport::Impl {
   const std::shared_ptr<Credentials> credentials;
   const TransportOptions options;
   const TlsMaterial tls;
-  client::http_client http;
+  // Shared with requests posted to the pool (RequestOnPool).
+  std::shared_ptr<client::http_client> http;
   std::mutex rng_mu;
   std::mt19937_64 rng;  // guarded by rng_mu
 };
@@ -142,6 +201,11 @@ StatusOr<std::unique_ptr<RestTransport>> RestTransport::Create(const RestConfig&
                                                                TransportOptions options) {
   if (config.server.rfind("https://", 0) != 0 && config.server.rfind("http://", 0) != 0) {
     return InvalidError(config.source + ": server \"" + config.server + "\" is not an http(s) URL");
+  }
+  if (!kSinglePoolThread) {
+    return InternalError(
+        "cpprestsdk's thread pool was started before the Kubernetes transport could make it "
+        "single-threaded (see rest_transport.cc)");
   }
   SG_ASSIGN_OR_RETURN(TlsMaterial tls, LoadTlsMaterial(config.tls));
   client::http_client_config cfg;
@@ -212,6 +276,7 @@ StatusOr<Response> RestTransport::Do(const Request& request) {
 Status RestTransport::Stream(const Request& request, const DataCallback& on_data,
                              const Cancellation& cancel) {
   Impl& im = *impl_;
+  if (cancel.cancelled()) return CancelledError(im.Describe(request) + ": cancelled");
   SG_ASSIGN_OR_RETURN(http::http_request req, im.Build(request));
   pplx::cancellation_token_source cts;
   // `done` stops the deadline watchdog; `timed_out` tells why we were cut.
@@ -223,20 +288,20 @@ Status RestTransport::Stream(const Request& request, const DataCallback& on_data
     watchdog = std::thread([&] {
       if (!done.WaitUntil(Clock::Real(), deadline)) {
         timed_out = true;
-        cts.cancel();
+        CancelOnPool(cts);
       }
     });
   }
   Status result;
   {
-    CancelRegistration reg(cancel, [&cts] { cts.cancel(); });
+    CancelRegistration reg(cancel, [&cts] { CancelOnPool(cts); });
     auto why = [&](const std::string& what) {
       if (cancel.cancelled()) return CancelledError(im.Describe(request) + ": cancelled");
       if (timed_out) return TimeoutError(im.Describe(request) + ": deadline exceeded");
       return UnavailableError(im.Describe(request) + ": " + what);
     };
     try {
-      http::http_response resp = im.http.request(req, cts.get_token()).get();
+      http::http_response resp = RequestOnPool(im.http, std::move(req), cts.get_token()).get();
       int code = resp.status_code();
       if (code < 200 || code >= 300) {
         std::string body = resp.extract_string(true).get();

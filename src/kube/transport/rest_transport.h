@@ -15,6 +15,16 @@
 // Content-Type default to application/json. Retries follow retry.h, sleeping
 // through the injected Clock.
 //
+// Cancellation (Stream's Cancellation, a deadline) may come at any moment,
+// also before the response headers; the transport may be destroyed as soon
+// as the call returns, even if cpprestsdk is still winding the request down.
+// For that the transport makes cpprestsdk's thread pool single-threaded
+// during static initialisation and runs request starts and cancels on it
+// (see rest_transport.cc): nothing else in the process may size or start
+// that pool before main(), else Create() fails with kInternal. Code running
+// on the pool (cpprestsdk continuations, http_listener handlers) must never
+// block on another cpprestsdk task.
+//
 // Thread-safety: Do() and Stream() may run concurrently from many threads.
 // Ownership: `clock` must outlive the transport. Copying is deleted.
 #pragma once
