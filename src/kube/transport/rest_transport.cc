@@ -4,6 +4,8 @@
 #include <pplx/threadpool.h>
 
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <boost/asio/post.hpp>
 
@@ -64,12 +66,22 @@ const bool kSinglePoolThread = [] {
   // comes after the pool has joined its thread, never under a TLS handshake
   // still running there.
   OPENSSL_init_ssl(0, nullptr);
+  // The pool thread starts now, before main() can block SIGTERM & co. for
+  // its sigwait thread; started with them blocked, it never takes a signal
+  // meant for the process (a stray SIGTERM would kill it with the default
+  // action). Synchronous signals stay deliverable.
+  sigset_t all, old;
+  sigfillset(&all);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  bool ok = true;
   try {
     crossplat::threadpool::initialize_with_threads(1);
-    return true;
   } catch (const std::exception&) {
-    return false;  // someone started the pool first; Create() reports it
+    ok = false;  // someone started the pool first; Create() reports it
   }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return ok;
 }();
 
 boost::asio::io_service& Pool() { return crossplat::threadpool::shared_instance().service(); }

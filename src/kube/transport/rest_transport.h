@@ -21,9 +21,10 @@
 // For that the transport makes cpprestsdk's thread pool single-threaded
 // during static initialisation and runs request starts and cancels on it
 // (see rest_transport.cc): nothing else in the process may size or start
-// that pool before main(), else Create() fails with kInternal. Code running
-// on the pool (cpprestsdk continuations, http_listener handlers) must never
-// block on another cpprestsdk task.
+// that pool before main(), else Create() fails with kInternal. The pool
+// thread blocks asynchronous signals (SIGTERM goes to the program's own
+// threads). Code running on the pool (cpprestsdk continuations,
+// http_listener handlers) must never block on another cpprestsdk task.
 //
 // Thread-safety: Do() and Stream() may run concurrently from many threads.
 // Ownership: `clock` must outlive the transport. Copying is deleted.
