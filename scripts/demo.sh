@@ -71,6 +71,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A previous run's namespaces may still be terminating.
+for ns in "$OP_NS" "$APP_NS"; do
+  if [[ $(k get namespace "$ns" -o 'jsonpath={.status.phase}' 2>/dev/null) == Terminating ]]; then
+    echo "waiting for namespace $ns of an earlier run to be deleted"
+    wait_until 180 "namespace $ns to be deleted" bash -c "! $CLUSTER_BIN/kubectl get namespace $ns"
+  fi
+done
+
 say "a PostgreSQL server on loopback, password authentication"
 PORT=35432
 while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
@@ -81,13 +89,19 @@ echo "$PASSWORD" >"$WORK/pw"
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
   -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1" start >/dev/null
 URL="postgresql://postgres:$PASSWORD@127.0.0.1:$PORT/postgres?sslmode=disable"
+# psql on this side reads the password from the environment, so no command
+# line the demo prints carries it.
+export PGPASSWORD=$PASSWORD
+PSQL_URL="postgresql://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 echo "listening on 127.0.0.1:$PORT"
 
 say "1. helm install: the operator from charts/schemagate, image schemagate:dev"
 # Watching only the demo's namespace: a Role there instead of cluster-wide
 # access, and no interference with other users of the local cluster.
 show k apply -f manifests/examples/app/namespace.yaml
-show helm upgrade --install schemagate charts/schemagate -n "$OP_NS" --create-namespace \
+echo "\$ helm upgrade --install schemagate charts/schemagate -n $OP_NS --create-namespace \\
+    --set 'watchNamespaces={$APP_NS}' --wait"
+helm upgrade --install schemagate charts/schemagate -n "$OP_NS" --create-namespace \
   --set "watchNamespaces={$APP_NS}" --wait --timeout 5m >/dev/null
 show k -n "$OP_NS" get deployment,pods -o wide
 wait_until 60 "a leader" test -n "$(k -n "$OP_NS" get lease schemagate-controller \
@@ -97,7 +111,8 @@ echo "leader: $(k -n "$OP_NS" get lease schemagate-controller -o jsonpath='{.spe
 say "2. a SchemaMigration and a Deployment that waits for it (manifests/examples/app)"
 k -n "$APP_NS" create secret generic accounts-db --from-literal=url="$URL" >/dev/null
 echo "\$ kubectl -n $APP_NS create secret generic accounts-db --from-literal=url=<libpq URL>"
-show k -n "$APP_NS" create configmap accounts-migrations --from-file=manifests/examples/migrations/
+show k -n "$APP_NS" create configmap accounts-migrations --save-config \
+  --from-file=manifests/examples/migrations/
 show k apply -f manifests/examples/app/wait-rbac.yaml -f manifests/examples/app/schemamigration.yaml
 # The example's application image is a placeholder: run a sleeper from our
 # image instead, so the pods can start once the init container lets them.
@@ -112,7 +127,7 @@ show k -n "$APP_NS" rollout status deployment/api --timeout=120s
 show k -n "$APP_NS" get pods
 echo "database Lease (in $OP_NS, released after the Job):"
 show k -n "$OP_NS" get leases -l app.kubernetes.io/managed-by=schemagate
-show psql -X "$URL" -c "SELECT version, name, applied_by, execution_ms FROM schemagate_migrations ORDER BY version"
+show psql -X "$PSQL_URL" -c "SELECT version, name, applied_by, execution_ms FROM schemagate_migrations ORDER BY version"
 
 say "3. a new migration in the ConfigMap: Ready turns False before any Job starts"
 printf 'ALTER TABLE accounts ADD COLUMN plan text;\n' >"$WORK/0004_add_plan.up.sql"
@@ -137,7 +152,7 @@ echo "\$ kubectl apply ... configmap accounts-migrations (+ 0005_add_tier, broke
 show k -n "$APP_NS" wait --for=condition=Stalled sm/accounts --timeout=180s
 k -n "$APP_NS" get sm accounts \
   -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
-psql -X -A -t "$URL" -c "SELECT 'column accounts.tier exists: ' || EXISTS (SELECT 1 FROM
+psql -X -A -t "$PSQL_URL" -c "SELECT 'column accounts.tier exists: ' || EXISTS (SELECT 1 FROM
   information_schema.columns WHERE table_name = 'accounts' AND column_name = 'tier')"
 echo "fix the file; the operator sees the ConfigMap change and retries by itself:"
 printf 'ALTER TABLE accounts ADD COLUMN tier text;\n' >"$WORK/0005_add_tier.up.sql"
