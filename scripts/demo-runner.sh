@@ -13,25 +13,10 @@ cmake -S . -B build -G Ninja >/dev/null
 cmake --build build --target schemagate
 
 SG=$ROOT/build/schemagate
-WORK=$(mktemp -d /tmp/sg-demo.XXXXXX)
-BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
-AS=()
-if [[ $(id -u) -eq 0 ]]; then chown postgres: "$WORK"; AS=(runuser -u postgres --); fi
-cleanup() {
-  "${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT=35432
-while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
-PASSWORD="demo-$RANDOM-secret"
-echo "$PASSWORD" >"$WORK/pw"
-"${AS[@]}" "$BIN/initdb" -D "$WORK/data" -U postgres --pwfile="$WORK/pw" \
-  --auth-host=scram-sha-256 --auth-local=trust >"$WORK/initdb.log"
-"${AS[@]}" "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
-  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1" start >/dev/null
-export DATABASE_URL="postgresql://postgres:$PASSWORD@127.0.0.1:$PORT/postgres?sslmode=disable"
+source scripts/demo-postgres.sh
+trap demo_postgres_stop EXIT
+demo_postgres_start
+export DATABASE_URL=$URL
 
 MIG=$WORK/migrations
 cp -r manifests/examples/migrations "$MIG"

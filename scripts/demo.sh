@@ -49,10 +49,7 @@ wait_until() {
 
 OP_NS=schemagate-system
 APP_NS=shop
-WORK=$(mktemp -d /tmp/sg-demo.XXXXXX)
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
-AS=()
-if [[ $(id -u) -eq 0 ]]; then chown postgres: "$WORK"; AS=(runuser -u postgres --); fi
+source scripts/demo-postgres.sh
 cleanup() {
   local rc=$?
   if ((KEEP)); then
@@ -64,8 +61,7 @@ cleanup() {
   k delete namespace "$APP_NS" --wait=false >/dev/null 2>&1 || true
   helm uninstall schemagate -n "$OP_NS" --wait >/dev/null 2>&1 || true
   k delete namespace "$OP_NS" --wait=false >/dev/null 2>&1 || true
-  "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  demo_postgres_stop
   ((cluster_was_up)) || bash scripts/cluster.sh down >/dev/null 2>&1 || true
   exit $rc
 }
@@ -80,15 +76,7 @@ for ns in "$OP_NS" "$APP_NS"; do
 done
 
 say "a PostgreSQL server on loopback, password authentication"
-PORT=35432
-while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
-PASSWORD="demo-$RANDOM$RANDOM-secret"
-echo "$PASSWORD" >"$WORK/pw"
-"${AS[@]}" "$PG_BIN/initdb" -D "$WORK/data" -U postgres --pwfile="$WORK/pw" \
-  --auth-host=scram-sha-256 --auth-local=trust >"$WORK/initdb.log"
-"${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w \
-  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1" start >/dev/null
-URL="postgresql://postgres:$PASSWORD@127.0.0.1:$PORT/postgres?sslmode=disable"
+demo_postgres_start
 # psql on this side reads the password from the environment, so no command
 # line the demo prints carries it.
 export PGPASSWORD=$PASSWORD

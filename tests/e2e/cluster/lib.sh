@@ -92,3 +92,46 @@ start_postgres() {
   CLEANUPS+=("${as[*]} $bin/pg_ctl -D $PG_DIR/data -m immediate stop >/dev/null 2>&1; rm -rf $PG_DIR")
   PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -A -t -v ON_ERROR_STOP=1)
 }
+
+# db_secret <secret> <database>: Secret <secret> in $NS whose key url is the
+# test's PostgreSQL (start_postgres) database <database>.
+db_secret() {
+  k -n "$NS" create secret generic "$1" \
+    --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/$2?sslmode=disable" >/dev/null
+}
+
+# apply_sm <name> <secret> <configmap>: the smallest SchemaMigration in $NS.
+apply_sm() {
+  k -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: schemagate.dev/v1alpha1
+kind: SchemaMigration
+metadata: {name: $1}
+spec:
+  database: {secretRef: {name: $2}}
+  source: {configMaps: [$3]}
+YAML
+}
+
+# wait_reader <serviceaccount>: a ServiceAccount in $NS that may read
+# SchemaMigrations there (what `schemagate wait` needs, nothing more).
+wait_reader() {
+  k -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: $1}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: schemagate-wait}
+rules:
+- apiGroups: [schemagate.dev]
+  resources: [schemamigrations]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: schemagate-wait}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: schemagate-wait}
+subjects: [{kind: ServiceAccount, name: $1, namespace: $NS}]
+YAML
+}

@@ -16,25 +16,8 @@ start_postgres
 "${PSQL[@]}" -d postgres -c "create database gate" >/dev/null
 start_controller "$NS" --namespaces "$NS"
 
+wait_reader waiter
 k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: waiter}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: schemagate-wait}
-rules:
-- apiGroups: [schemagate.dev]
-  resources: [schemamigrations]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: schemagate-wait}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: schemagate-wait}
-subjects: [{kind: ServiceAccount, name: waiter, namespace: $NS}]
----
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -60,21 +43,13 @@ YAML
 # The pods exist and wait before the SchemaMigration does.
 wait_for 120 "4 pods of web" bash -c "[[ \$($KUBECTL_BIN -n $NS get pods -l app=web -o name | wc -l) == 4 ]]"
 
-k -n "$NS" create secret generic db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/gate?sslmode=disable" >/dev/null
+db_secret db gate
 k -n "$NS" create configmap migrations \
   --from-literal=0001_create.up.sql='create table items (id bigint primary key);' \
   --from-literal=0002_slow.up.sql='select pg_sleep(3); alter table items add column name text;' >/dev/null
 ready_count() { k -n "$NS" get pods -l app=web -o 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True; }
 [[ $(ready_count) == 0 ]] || fail "a replica is Ready before the SchemaMigration exists"
-k -n "$NS" apply -f - >/dev/null <<'YAML'
-apiVersion: schemagate.dev/v1alpha1
-kind: SchemaMigration
-metadata: {name: app}
-spec:
-  database: {secretRef: {name: db}}
-  source: {configMaps: [migrations]}
-YAML
+apply_sm app db migrations
 k -n "$NS" wait --for=condition=Ready sm/app --timeout=240s >/dev/null ||
   fail "sm/app not Ready: $(k -n "$NS" get sm app -o jsonpath='{.status}')"
 k -n "$NS" rollout status deploy/web --timeout=180s >/dev/null || fail "web did not become available"

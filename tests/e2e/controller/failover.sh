@@ -19,18 +19,10 @@ wait_for 60 "replica B to serve /readyz" curl -fsS "$B_METRICS/readyz"
 [[ $(CTL_METRICS=$B_METRICS metric_value schemagate_leader) == 0 ]] || fail "replica B leads too"
 pass "A leads, B stands by (ready, leader=0)"
 
-k -n "$NS" create secret generic db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/app?sslmode=disable" >/dev/null
+db_secret db app
 k -n "$NS" create configmap migrations \
   --from-literal=0001_slow.up.sql='select pg_sleep(30); create table t (id bigint);' >/dev/null
-k -n "$NS" apply -f - >/dev/null <<'YAML'
-apiVersion: schemagate.dev/v1alpha1
-kind: SchemaMigration
-metadata: {name: app}
-spec:
-  database: {secretRef: {name: db}}
-  source: {configMaps: [migrations]}
-YAML
+apply_sm app db migrations
 running() { [[ $(k -n "$NS" get pods -l schemagate.dev/migration=app -o 'jsonpath={.items[*].status.phase}') == Running ]]; }
 wait_for 120 "the migration pod to run" running
 job=$(k -n "$NS" get jobs -l schemagate.dev/migration=app -o 'jsonpath={.items[0].metadata.name}')

@@ -13,8 +13,7 @@ start_postgres
 "${PSQL[@]}" -d postgres -c "create database app" >/dev/null
 start_controller "$NS" --namespaces "$NS"
 
-k -n "$NS" create secret generic db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/app?sslmode=disable" >/dev/null
+db_secret db app
 # create_sm <name> <sql>: one migration, own tracking table, one database
 # (both use Secret db, so both derive the identity $NS/db/url).
 create_sm() {

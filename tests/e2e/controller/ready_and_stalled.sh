@@ -14,19 +14,11 @@ start_postgres
 "${PSQL[@]}" -d postgres -c "create database app" >/dev/null
 start_controller "$NS" --namespaces "$NS" --log-format json
 
-k -n "$NS" create secret generic db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/app?sslmode=disable" >/dev/null
+db_secret db app
 k -n "$NS" create configmap migrations \
   --from-literal=0001_create_widgets.up.sql='create table widgets (id bigint primary key);' \
   --from-literal=0002_add_name.up.sql='alter table widgets add column name text;' >/dev/null
-k -n "$NS" apply -f - >/dev/null <<'YAML'
-apiVersion: schemagate.dev/v1alpha1
-kind: SchemaMigration
-metadata: {name: app}
-spec:
-  database: {secretRef: {name: db}}
-  source: {configMaps: [migrations]}
-YAML
+apply_sm app db migrations
 k -n "$NS" wait --for=condition=Ready sm/app --timeout=180s >/dev/null ||
   fail "sm/app not Ready: $(k -n "$NS" get sm app -o jsonpath='{.status}')"
 [[ $(sm_field app '{.status.appliedVersion}') == 2 ]] || fail "appliedVersion $(sm_field app '{.status.appliedVersion}'), want 2"

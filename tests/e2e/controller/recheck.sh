@@ -12,17 +12,9 @@ start_postgres
 "${PSQL[@]}" -d postgres -c "create database app" >/dev/null
 start_controller "$NS" --namespaces "$NS" --recheck-interval 5s
 
-k -n "$NS" create secret generic db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/app?sslmode=disable" >/dev/null
+db_secret db app
 k -n "$NS" create configmap migrations --from-literal=0001_t.up.sql='create table t (id int);' >/dev/null
-k -n "$NS" apply -f - >/dev/null <<'YAML'
-apiVersion: schemagate.dev/v1alpha1
-kind: SchemaMigration
-metadata: {name: app}
-spec:
-  database: {secretRef: {name: db}}
-  source: {configMaps: [migrations]}
-YAML
+apply_sm app db migrations
 k -n "$NS" wait --for=condition=Ready sm/app --timeout=180s >/dev/null ||
   fail "sm/app not Ready: $(sm_field app '{.status}')"
 first=$(sm_field app '{.status.lastJob.name}')

@@ -13,25 +13,7 @@ new_namespace e2e-wait
 k apply -f "$SG_ROOT/crds/schemagate.dev_schemamigrations.yaml" >/dev/null
 k wait --for=condition=Established --timeout=60s crd/schemamigrations.schemagate.dev >/dev/null
 
-k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: waiter}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: schemagate-wait}
-rules:
-- apiGroups: [schemagate.dev]
-  resources: [schemamigrations]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: schemagate-wait}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: schemagate-wait}
-subjects: [{kind: ServiceAccount, name: waiter, namespace: $NS}]
-YAML
+wait_reader waiter
 
 pod() {  # pod <name> <serviceaccount> <extra wait args...>
   local name=$1 sa=$2; shift 2
@@ -71,14 +53,7 @@ phase() { pod_field "$1" '{.status.phase}'; }
 pod gated waiter --min-version=2
 wait_for 120 "the init container to report the missing SchemaMigration" logs_contain gated "not found (yet)"
 
-k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: schemagate.dev/v1alpha1
-kind: SchemaMigration
-metadata: {name: app}
-spec:
-  database: {secretRef: {name: db}}
-  source: {configMaps: [migrations]}
-YAML
+apply_sm app db migrations
 gen=$(k -n "$NS" get sm app -o 'jsonpath={.metadata.generation}')
 status() {  # status <appliedVersion>
   k -n "$NS" patch sm app --subresource=status --type=merge -p "{\"status\": {
