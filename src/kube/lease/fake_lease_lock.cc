@@ -2,11 +2,22 @@
 
 namespace sg::kube {
 
-std::string FakeLeaseStore::Put(const LeaseRecord& record) {
+std::string FakeLeaseStore::Put(const LeaseRecord& record,
+                                std::optional<std::string> resource_version) {
   std::lock_guard<std::mutex> l(mu_);
-  lease_ = ObservedLease{record, std::to_string(next_rv_++)};
+  std::string rv = std::to_string(next_rv_++);
+  lease_ = ObservedLease{record, resource_version.value_or(rv)};
   ++writes_;
   return lease_->resource_version;
+}
+
+bool FakeLeaseStore::Delete() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!lease_) return false;
+  lease_.reset();
+  ++next_rv_;
+  ++writes_;
+  return true;
 }
 
 std::optional<ObservedLease> FakeLeaseStore::Peek() const {
@@ -23,16 +34,25 @@ Status FakeLeaseLock::Gate(Clock::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   ++calls_;
   last_timeout_ = timeout;
+  Clock* clock = store_->clock();
+  const auto start = clock->Now();
+  const auto timed_out = start + timeout;
   if (!faults_.empty()) {
-    Status s = faults_.front();
+    Fault f = faults_.front();
     faults_.pop_front();
-    return s;
+    if (f.delay > Clock::Duration::zero()) {
+      // Saturate: a delay of max() must not overflow the deadline.
+      const auto until = f.delay >= timeout ? timed_out : start + f.delay;
+      ++hanging_;
+      while (clock->Now() < until) clock->WaitUntil(lock, cv_, until);
+      --hanging_;
+      if (f.delay >= timeout) return TimeoutError("fake lease " + name_ + ": request timed out");
+    }
+    return f.status.value_or(OkStatus());
   }
   if (!hung_) return OkStatus();
-  Clock* clock = store_->clock();
-  const auto deadline = clock->Now() + timeout;
   ++hanging_;
-  while (hung_ && clock->Now() < deadline) clock->WaitUntil(lock, cv_, deadline);
+  while (hung_ && clock->Now() < timed_out) clock->WaitUntil(lock, cv_, timed_out);
   --hanging_;
   if (hung_) return TimeoutError("fake lease " + name_ + ": request timed out");
   return OkStatus();
@@ -69,7 +89,12 @@ StatusOr<ObservedLease> FakeLeaseLock::Update(const std::string& resource_versio
 
 void FakeLeaseLock::FailNext(Status status) {
   std::lock_guard<std::mutex> l(mu_);
-  faults_.push_back(std::move(status));
+  faults_.push_back({Clock::Duration::zero(), std::move(status)});
+}
+
+void FakeLeaseLock::DelayNext(Clock::Duration delay, std::optional<Status> then) {
+  std::lock_guard<std::mutex> l(mu_);
+  faults_.push_back({delay, std::move(then)});
 }
 
 void FakeLeaseLock::SetHung(bool hung) {

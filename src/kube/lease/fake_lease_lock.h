@@ -1,12 +1,16 @@
 // FakeLeaseStore / FakeLeaseLock: an in-memory lease with the API server's
 // optimistic concurrency (resourceVersion bumps on every write, stale writes
-// get kConflict), for unit tests of lease logic only.
+// get kConflict), for unit tests of lease logic only. resourceVersions are
+// increasing decimal integers from one counter that also advances on
+// Delete(), like etcd's revision, so a deleted and recreated lease gets
+// higher ones than before.
 //
 // Several FakeLeaseLocks on one store play several candidates contending for
-// one Lease; each lock can be given faults (fail the next calls, or hang until
-// its timeout passes on the store's clock) to simulate a broken network path
-// for one candidate only. Put() writes a record directly, as a remote holder
-// would (with whatever timestamps the test wants, e.g. skewed ones).
+// one Lease; each lock can be given faults (fail or delay the next calls, or
+// hang until its timeout passes on the store's clock) to simulate a broken
+// network path for one candidate only. Put() writes a record directly, as a
+// remote holder would (with whatever timestamps the test wants, e.g. skewed
+// ones); Delete() removes it, as `kubectl delete lease` would.
 //
 // Thread-safety: thread-safe. Ownership: locks borrow their store; the store
 // borrows its Clock; both must outlive the locks.
@@ -30,7 +34,13 @@ class FakeLeaseStore {
   FakeLeaseStore& operator=(const FakeLeaseStore&) = delete;
 
   // Unconditional write (creates if absent); returns the new resourceVersion.
-  std::string Put(const LeaseRecord& record);
+  // `resource_version` replaces the counter's value for this write (to test
+  // an API server whose versions are not integers); the counter still
+  // advances.
+  std::string Put(const LeaseRecord& record,
+                  std::optional<std::string> resource_version = std::nullopt);
+  // Removes the lease (a write: the counter advances); false if absent.
+  bool Delete();
   std::optional<ObservedLease> Peek() const;
   int writes() const;
 
@@ -60,6 +70,11 @@ class FakeLeaseLock final : public LeaseLock {
 
   // The next call returns `status` (queued: one per call).
   void FailNext(Status status);
+  // The next call first takes `delay` on the store's clock, then fails with
+  // `then` if given, else proceeds; kTimeout instead if its own timeout is
+  // shorter than the delay (as a slow network would). Queued with FailNext,
+  // one per call, in order; Clock::Duration::max() hangs until the timeout.
+  void DelayNext(Clock::Duration delay, std::optional<Status> then = std::nullopt);
   // While hung, every call blocks until its timeout passes on the store's
   // clock (then kTimeout) or SetHung(false) (then it proceeds).
   void SetHung(bool hung);
@@ -77,7 +92,11 @@ class FakeLeaseLock final : public LeaseLock {
   const std::string name_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Status> faults_;
+  struct Fault {
+    Clock::Duration delay{0};
+    std::optional<Status> status;  // nullopt: proceed after the delay
+  };
+  std::deque<Fault> faults_;
   bool hung_ = false;
   int calls_ = 0;
   int hanging_ = 0;

@@ -16,6 +16,31 @@ std::chrono::milliseconds ToMillis(Clock::Duration d) {
   return std::max(ms, std::chrono::milliseconds(1));
 }
 
+// Sets (or, for a record without one, removes) the token annotation of
+// `meta`: what is written is always the record's, never a stale copy.
+void SetTokenAnnotation(json& meta, const LeaseRecord& record) {
+  if (record.fencing_token) {
+    if (!meta.contains("annotations") || !meta["annotations"].is_object()) {
+      meta["annotations"] = json::object();
+    }
+    meta["annotations"][kFencingTokenAnnotation] = std::to_string(*record.fencing_token);
+  } else if (meta.contains("annotations") && meta["annotations"].is_object()) {
+    meta["annotations"].erase(kFencingTokenAnnotation);
+    if (meta["annotations"].empty()) meta.erase("annotations");
+  }
+}
+
+// A token we could not have written (not a positive integer) reads as none:
+// the holder's next write then derives a fresh one, which is above every
+// earlier token (lease_claim.h), instead of the Lease failing every step.
+std::optional<int64_t> TokenAnnotation(const json& meta) {
+  auto a = meta.find("annotations");
+  if (a == meta.end() || !a->is_object()) return std::nullopt;
+  auto t = a->find(kFencingTokenAnnotation);
+  if (t == a->end() || !t->is_string()) return std::nullopt;
+  return ParsePositiveInt64(t->get_ref<const std::string&>());
+}
+
 }  // namespace
 
 KubeLeaseLock::KubeLeaseLock(Transport* transport, std::string ns, std::string name, json labels,
@@ -46,6 +71,7 @@ StatusOr<ObservedLease> KubeLeaseLock::Send(const std::string& method, const std
   lease.record = *std::move(record);
   if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
     lease.resource_version = meta->value("resourceVersion", "");
+    lease.record.fencing_token = TokenAnnotation(*meta);
   }
   std::lock_guard<std::mutex> l(mu_);
   last_ = std::move(object);
@@ -60,6 +86,7 @@ StatusOr<ObservedLease> KubeLeaseLock::Create(const LeaseRecord& record, Clock::
   json meta = {{"name", name_}, {"namespace", ns_}};
   if (!labels_.empty()) meta["labels"] = labels_;
   if (!annotations_.empty()) meta["annotations"] = annotations_;
+  SetTokenAnnotation(meta, record);
   json lease = {{"apiVersion", "coordination.k8s.io/v1"},
                 {"kind", "Lease"},
                 {"metadata", meta},
@@ -83,6 +110,7 @@ StatusOr<ObservedLease> KubeLeaseLock::Update(const std::string& resource_versio
   lease["metadata"]["namespace"] = ns_;
   lease["metadata"]["resourceVersion"] = resource_version;
   lease["metadata"].erase("managedFields");
+  SetTokenAnnotation(lease["metadata"], record);
   lease["spec"] = LeaseSpecToJson(record);
   return Send("PUT", ResourcePath(gvr::Lease(), ns_, name_), lease.dump(), timeout);
 }

@@ -10,6 +10,11 @@
 // and the caller's resourceVersion; the API server answers 409 (kConflict)
 // when that resourceVersion is stale.
 //
+// LeaseRecord::fencing_token maps to the annotation kFencingTokenAnnotation
+// (a decimal string), not to the spec: every write sets it to the record's
+// token or removes it when the record has none; a value that is not a
+// positive integer reads as none.
+//
 // Thread-safety: thread-safe. Ownership: borrows the Transport (it must
 // outlive the lock).
 #pragma once

@@ -123,6 +123,91 @@ TEST(KubeLeaseLockTest, UpdatePutsLastObjectWithCallersResourceVersion) {
   EXPECT_EQ(body["spec"]["leaseTransitions"], 3);
 }
 
+TEST(KubeLeaseLockTest, GetReadsTheFencingTokenAnnotation) {
+  ScriptedTransport t;
+  KubeLeaseLock lock(&t, "shop", "db-orders");
+  json with = LeaseObject("41", "pod-a");
+  with["metadata"]["annotations"] = {{"schemagate.dev/fencing-token", "37"},
+                                     {"schemagate.dev/database", "orders"}};
+  t.Answer(with);
+  auto got = lock.Get(1s);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->record.fencing_token, 37);
+  EXPECT_EQ(got->record.lease_transitions, 2);  // the spec is unaffected
+
+  t.Answer(LeaseObject("42", "pod-a"));  // no annotations at all
+  got = lock.Get(1s);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->record.fencing_token, std::nullopt);
+
+  // Not a token we could have written: read as none, so the holder's next
+  // write derives a fresh one (see lease_claim.h) instead of failing forever.
+  for (json bad : {json("x7"), json("0"), json("-3"), json(""), json(12)}) {
+    json o = LeaseObject("43", "pod-a");
+    o["metadata"]["annotations"] = {{"schemagate.dev/fencing-token", bad}};
+    t.Answer(o);
+    got = lock.Get(1s);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->record.fencing_token, std::nullopt) << bad;
+  }
+}
+
+TEST(KubeLeaseLockTest, UpdateWritesTheRecordsTokenAndKeepsOtherAnnotations) {
+  ScriptedTransport t;
+  KubeLeaseLock lock(&t, "shop", "db-orders");
+  json seen = LeaseObject("41", "pod-a");
+  seen["metadata"]["annotations"] = {{"schemagate.dev/fencing-token", "37"},
+                                     {"schemagate.dev/database", "orders"}};
+  t.Answer(seen);
+  ASSERT_TRUE(lock.Get(1s).ok());
+
+  // A new tenure: the record's token replaces the one last seen.
+  LeaseRecord r;
+  r.holder_identity = "pod-b";
+  r.lease_duration_seconds = 15;
+  r.fencing_token = 42;
+  json answer = LeaseObject("42", "pod-b");
+  answer["metadata"]["annotations"] = {{"schemagate.dev/fencing-token", "42"},
+                                       {"schemagate.dev/database", "orders"}};
+  t.Answer(answer);
+  auto updated = lock.Update("41", r, 1s);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->record.fencing_token, 42);
+  json body = json::parse(t.requests.at(1).body);
+  EXPECT_EQ(body["metadata"]["annotations"]["schemagate.dev/fencing-token"], "42");
+  EXPECT_EQ(body["metadata"]["annotations"]["schemagate.dev/database"], "orders");
+  EXPECT_FALSE(body["spec"].contains("fencingToken"));  // not in the spec
+
+  // A record without a token writes none, even if the object had one.
+  r.fencing_token.reset();
+  t.Answer(LeaseObject("43", "pod-b"));
+  ASSERT_TRUE(lock.Update("42", r, 1s).ok());
+  body = json::parse(t.requests.at(2).body);
+  EXPECT_FALSE(body["metadata"].contains("annotations") &&
+               body["metadata"]["annotations"].contains("schemagate.dev/fencing-token"))
+      << body.dump();
+}
+
+TEST(KubeLeaseLockTest, CreateWritesATokenOnlyWhenTheRecordHasOne) {
+  ScriptedTransport t;
+  KubeLeaseLock lock(&t, "shop", "db-orders", json::object(),
+                     {{"schemagate.dev/database", "orders"}});
+  LeaseRecord free;  // created free: no holder, no token
+  t.Answer(LeaseObject("1", ""));
+  ASSERT_TRUE(lock.Create(free, 1s).ok());
+  json body = json::parse(t.requests.at(0).body);
+  EXPECT_FALSE(body["metadata"]["annotations"].contains("schemagate.dev/fencing-token"));
+  EXPECT_EQ(body["metadata"]["annotations"]["schemagate.dev/database"], "orders");
+
+  LeaseRecord held;
+  held.holder_identity = "pod-a";
+  held.fencing_token = 9;
+  t.Answer(LeaseObject("2", "pod-a"));
+  ASSERT_TRUE(lock.Create(held, 1s).ok());
+  body = json::parse(t.requests.at(1).body);
+  EXPECT_EQ(body["metadata"]["annotations"]["schemagate.dev/fencing-token"], "9");
+}
+
 TEST(KubeLeaseLockTest, BadBodyIsInternalError) {
   ScriptedTransport t;
   KubeLeaseLock lock(&t, "shop", "db-orders");

@@ -58,20 +58,23 @@ void LeaderElector::ReportLeader() {
 
 Status LeaderElector::Run() {
   const LeaseTimings& t = config_.timings;
-  // Acquire: every RetryPeriod plus jitter, until we hold the lease.
+  // Acquire: every RetryPeriod plus jitter, until we hold the lease (and
+  // with it a token: an acquisition always writes one).
+  std::optional<int64_t> token;
   for (;;) {
     if (Stopped()) return OkStatus();
     const auto start = clock_->Now();
     auto acquired = claim_->TryAcquireOrRenew();
     ReportLeader();
-    if (acquired.ok() && *acquired && claim_->Held()) break;
+    token = claim_->FencingToken();  // nullopt unless Held()
+    if (acquired.ok() && *acquired && token) break;
     const auto jitter = std::chrono::duration_cast<Clock::Duration>(
         t.retry_period * (kJitterFactor * config_.random()));
     if (!SleepUntil(start + t.retry_period + jitter)) return OkStatus();
   }
 
   if (config_.callbacks.on_started_leading) {
-    config_.callbacks.on_started_leading(claim_->FencingToken().value_or(0));
+    config_.callbacks.on_started_leading(*token);
   }
 
   // Renew every RetryPeriod; a failed try is retried every RetryPeriod until

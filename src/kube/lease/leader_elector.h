@@ -5,13 +5,18 @@
 // then renews every RetryPeriod. When renewing has not succeeded within
 // RenewDeadline (LeaseClaim::Held() turned false) it calls OnStoppedLeading
 // and returns kFailedPrecondition ("lost leadership"); the process should
-// then stop its work (usually exit), as with client-go. Stop() makes Run()
+// then stop its work (usually exit), as with client-go. That happens no
+// later than LeaseClaim::HeldUntil() of the last renewal, even when every
+// request hangs (a renew step is bounded by it, see lease_claim.h), so
+// strictly before a standby may take over (LeaseDuration after it saw that
+// renewal). Stop() makes Run()
 // release the lease (if release_on_stop: holder "", leaseDurationSeconds 1,
 // so a standby takes over on its next try) and return OK.
 //
 // Callbacks run on the thread that called Run() and must return promptly
 // (start or signal the real work; do not run it inside the callback):
-//   on_started_leading(fencing_token)  we became leader (token = transitions)
+//   on_started_leading(fencing_token)  we became leader (token >= 1, see
+//                                      LeaseClaim::FencingToken)
 //   on_stopped_leading()               we were leader and no longer are
 //   on_new_leader(identity)            the observed holder changed ("" = free)
 // IsLeader()/FencingToken() are time-bounded by the renew deadline and safe
@@ -37,7 +42,7 @@
 namespace sg::kube {
 
 struct LeaderCallbacks {
-  std::function<void(int32_t fencing_token)> on_started_leading;
+  std::function<void(int64_t fencing_token)> on_started_leading;
   std::function<void()> on_stopped_leading;
   std::function<void(const std::string& identity)> on_new_leader;
 };
@@ -67,7 +72,7 @@ class LeaderElector {
   void Stop();
 
   bool IsLeader() const { return claim_->Held(); }
-  std::optional<int32_t> FencingToken() const { return claim_->FencingToken(); }
+  std::optional<int64_t> FencingToken() const { return claim_->FencingToken(); }
   std::string CurrentLeader() const { return claim_->ObservedHolder(); }
   const LeaseClaim& claim() const { return *claim_; }
 

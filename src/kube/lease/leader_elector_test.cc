@@ -38,7 +38,7 @@ class LeaderElectorTest : public ::testing::Test {
     LeaderElectorConfig config;
     config.identity = id;
     config.random = [random] { return random; };
-    config.callbacks.on_started_leading = [rec](int32_t token) {
+    config.callbacks.on_started_leading = [rec](int64_t token) {
       rec->Add("started:" + std::to_string(token));
     };
     config.callbacks.on_stopped_leading = [rec] { rec->Add("stopped"); };
@@ -82,13 +82,16 @@ TEST_F(LeaderElectorTest, LeadsRenewsAndReleasesOnStop) {
   Status result = InternalError("not run");
   std::thread run([&] { result = e->Run(); });
   ASSERT_TRUE(Eventually([&] { return e->IsLeader(); }));
-  EXPECT_EQ(e->FencingToken(), 0);
+  // Created free (version 1) and taken over: token 1 + 1.
+  EXPECT_EQ(e->FencingToken(), 2);
   const int writes = store_.writes();
   for (int i = 1; i <= 3; ++i) {
     AdvanceWhenParked(2s);
     ASSERT_TRUE(Eventually([&] { return store_.writes() == writes + i; }));
   }
   EXPECT_TRUE(e->IsLeader());
+  EXPECT_EQ(e->FencingToken(), 2);  // renewals keep it
+  EXPECT_EQ(store_.Peek()->record.fencing_token, 2);
   EXPECT_EQ(store_.Peek()->record.renew_time, clock_.WallNow());
   e->Stop();
   run.join();
@@ -96,11 +99,11 @@ TEST_F(LeaderElectorTest, LeadsRenewsAndReleasesOnStop) {
   EXPECT_EQ(store_.Peek()->record.holder_identity, "");
   EXPECT_EQ(store_.Peek()->record.lease_duration_seconds, 1);
   EXPECT_FALSE(e->IsLeader());
-  EXPECT_EQ(rec.Get(), (std::vector<std::string>{"leader:a", "started:0", "leader:", "stopped"}));
+  EXPECT_EQ(rec.Get(), (std::vector<std::string>{"leader:a", "started:2", "leader:", "stopped"}));
 }
 
 TEST_F(LeaderElectorTest, StandbyTakesOverAfterLeaderStopsRenewing) {
-  store_.Put(Foreign("crashed"));
+  store_.Put(Foreign("crashed"));  // version 1
   Recorder rec;
   auto e = Elector("b", &rec);
   std::thread run([&] { e->Run().IgnoreError(); });
@@ -114,10 +117,10 @@ TEST_F(LeaderElectorTest, StandbyTakesOverAfterLeaderStopsRenewing) {
   }
   AdvanceWhenParked(2s);
   ASSERT_TRUE(Eventually([&] { return e->IsLeader(); }));
-  EXPECT_EQ(e->FencingToken(), 1);
+  EXPECT_EQ(e->FencingToken(), 2);
   e->Stop();
   run.join();
-  EXPECT_EQ(rec.Get(), (std::vector<std::string>{"leader:crashed", "leader:b", "started:1",
+  EXPECT_EQ(rec.Get(), (std::vector<std::string>{"leader:crashed", "leader:b", "started:2",
                                                  "leader:", "stopped"}));
 }
 
@@ -169,6 +172,58 @@ TEST_F(LeaderElectorTest, HungRenewLosesLeadershipAtRenewDeadline) {
   EXPECT_EQ(store_.Peek()->record.holder_identity, "a");
 }
 
+// The reproduction of a leader outliving its tenure: a renew round that
+// starts just before the renew deadline used to give its fallback Get and
+// Update the full request timeout each once the deadline had passed, so Run
+// returned ~20 s after the last write while a standby may lead 15 s after it.
+TEST_F(LeaderElectorTest, RenewRoundStartedJustBeforeTheDeadlineStopsLeadingByIt) {
+  Recorder rec;
+  FakeLeaseLock* lock = nullptr;
+  auto e = Elector("a", &rec, &lock);  // 15 s / 10 s / 2 s
+  Status result;
+  std::atomic<bool> done{false};
+  Clock::TimePoint returned_at{};
+  std::thread run([&] {
+    result = e->Run();
+    returned_at = clock_.Now();
+    done = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return e->IsLeader(); }));
+  // The acquiring write is the last one: a standby that saw it can lead
+  // from last_write + LeaseDuration on.
+  const auto last_write = clock_.Now();
+  const auto held_until = e->claim().HeldUntil();
+  ASSERT_EQ(held_until, last_write + 10s);
+  // Rounds start 2 s after the previous round started (at once if overdue):
+  //   +2.0  fast Update fails after 3.9 s, the Get at once   -> ends +5.9
+  //   +5.9  fast Update and Get fail at once                 -> next +7.9
+  //   +7.9  fast Update and Get fail at once                 -> next +9.9
+  //   +9.9  fast Update hangs (capped to the 0.1 s left); then a Get that
+  //         answers after 4.9 s and an Update that hangs.
+  lock->DelayNext(3900ms, UnavailableError("connection reset"));
+  for (int i = 0; i < 5; ++i) lock->FailNext(UnavailableError("connection reset"));
+  lock->DelayNext(Clock::Duration::max());
+  lock->DelayNext(4900ms);
+  lock->DelayNext(Clock::Duration::max());
+  // Only the elector's thread parks on the clock, so advancing in 100 ms
+  // steps whenever it is parked reaches every deadline exactly.
+  std::thread driver([&] {
+    while (!done) {
+      if (clock_.waiters() > 0) clock_.Advance(100ms);
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  run.join();
+  driver.join();
+  EXPECT_EQ(result.code(), Code::kFailedPrecondition) << result;
+  EXPECT_EQ(rec.Get().back(), "stopped");
+  EXPECT_FALSE(e->IsLeader());
+  EXPECT_LE(returned_at - last_write, held_until - last_write)
+      << "stopped leading " << std::chrono::duration<double>(returned_at - last_write).count()
+      << " s after the last write";
+  EXPECT_LT(returned_at, last_write + 15s);  // strictly before a standby may lead
+}
+
 TEST_F(LeaderElectorTest, LeaderNoticesTakeoverAndStops) {
   Recorder rec;
   auto e = Elector("a", &rec);
@@ -208,6 +263,8 @@ TEST_F(LeaderElectorTest, TwoCandidatesExactlyOneLeads) {
   std::thread run_b([&] { b->Run().IgnoreError(); });
   ASSERT_TRUE(Eventually([&] { return b->CurrentLeader() == "a"; }));
   EXPECT_FALSE(b->IsLeader());
+  const int64_t a_token = a->FencingToken().value_or(-1);
+  EXPECT_GE(a_token, 1);
   // Graceful handover: a releases, b acquires on its next retry.
   a->Stop();
   run_a.join();
@@ -215,7 +272,7 @@ TEST_F(LeaderElectorTest, TwoCandidatesExactlyOneLeads) {
   clock_.Advance(2s);
   ASSERT_TRUE(Eventually([&] { return b->IsLeader(); }));
   EXPECT_FALSE(a->IsLeader());
-  EXPECT_EQ(b->FencingToken(), 1);
+  EXPECT_GT(b->FencingToken().value_or(-1), a_token);
   b->Stop();
   run_b.join();
 }

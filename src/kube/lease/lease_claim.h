@@ -4,39 +4,71 @@
 // directly from a reconcile loop for many named locks (one per database) with
 // no thread per lock.
 //
-// Algorithm of TryAcquireOrRenew (client-go leaderelection.go):
+// Algorithm of TryAcquireOrRenew (client-go leaderelection.go, except that
+// a Lease is never created with a holder, see "Fencing"):
 //   1. If we hold it and it is still valid locally: Update with the cached
-//      resourceVersion (keeps acquireTime and leaseTransitions). Success ends
-//      the step; any error falls through to the slow path.
-//   2. Get. NotFound -> Create {holder=self, acquireTime=renewTime=now}.
+//      resourceVersion (keeps acquireTime, leaseTransitions and the token).
+//      Success ends the step; any error falls through to the slow path.
+//   2. Get. NotFound -> Create it FREE (holder ""), or on kAlreadyExists
+//      (someone created it first) Get again; go on with that object.
 //   3. If the record differs from the last one seen, remember it with
 //      observedTime = LOCAL monotonic now. If another holder is named and
 //      observedTime + its leaseDurationSeconds is still ahead -> not ours.
 //      Expiry therefore never reads the remote renewTime: it tolerates clock
 //      skew between machines (not different clock rates).
-//   4. Update with the Get's resourceVersion: renewing keeps acquireTime and
-//      leaseTransitions; a takeover sets acquireTime=now and increments
-//      leaseTransitions. A concurrent writer makes this a kConflict.
+//   4. Update with the Get's resourceVersion: renewing keeps acquireTime,
+//      leaseTransitions and the token; a takeover (a free Lease included)
+//      sets acquireTime=now, increments leaseTransitions and writes a new
+//      token. A concurrent writer makes this a kConflict.
 //
 // Holding is bounded by the renew deadline: Held() is true only until
 // RenewDeadline after the START of the last successful write, on the local
-// monotonic clock, whether or not a renew is in flight. So a request that
-// hangs cannot keep us acting: each request is given max(RenewDeadline/2, 1s),
-// capped at the time left, and Held() turns false on its own at the deadline.
-// (client-go counts the deadline from the start of a renew round, one
-// RetryPeriod later, so this is the stricter of the two.) Another candidate
-// can take over only LeaseDuration after it observed our last write, and
-// LeaseDuration > RenewDeadline keeps the two tenures apart.
+// monotonic clock, whether or not a renew is in flight. A step that starts
+// while Held() is bounded AS A WHOLE by that held-until time: each request
+// gets min(max(RenewDeadline/2, 1s), held-until - now), and once nothing is
+// left the step returns kTimeout without sending another request. So
+// TryAcquireOrRenew (and with it LeaderElector's "stopped leading") returns
+// by held-until even when every request hangs, strictly before another
+// candidate may take over: that needs LeaseDuration after it observed our
+// last write, and LeaseDuration > RenewDeadline. (client-go counts the
+// deadline from the start of a renew round, one RetryPeriod later, so this
+// is the stricter of the two.) Without the bound, a round started just
+// before the deadline could give its fallback Get and Update the full
+// timeout each and return ~20 s after the last write with 15/10/2 s.
 //
-// A renew that succeeds after Held() lapsed (but within LeaseDuration)
-// resumes the same tenure with the same token: the optimistic update only
-// succeeds if nobody else wrote the lease in between. Work must still not
-// act while Held() is false.
+// A step that starts after Held() lapsed is an attempt like an acquire
+// (full request timeouts); if it succeeds within LeaseDuration it resumes
+// the same tenure with the same token: the optimistic update only succeeds
+// if nobody else wrote the lease in between. Work must not act while
+// Held() is false.
 //
-// Fencing: while Held(), FencingToken() is the lease's leaseTransitions,
-// which increases with every change of holder (including re-acquiring after
-// a release) and stays fixed while one holder renews. Pass it to the work
-// and make the work reject older tokens.
+// Fencing: FencingToken() is a number that only grows from one tenure (a
+// change of holder, including re-acquiring after a Release) to the next,
+// also across a deleted and recreated Lease, and stays fixed while one
+// holder renews. It is derived from the API server's resourceVersion
+// (etcd's revision: one integer for the whole cluster that grows with every
+// write, a deletion included) and stored on the Lease in the annotation
+// schemagate.dev/fencing-token, written by the same Update that begins the
+// tenure. That Update is optimistic, so its base resourceVersion r_prev is
+// the Lease's current one; the token is r_prev + 1 (or, if the Lease
+// carries a greater token from elsewhere, e.g. restored from a backup, that
+// plus one). Why it only grows:
+//   - our write gets r_ours > r_prev, so token <= r_ours;
+//   - the next tenure's Update is based on the object we wrote or a later
+//     version of it: r_next >= r_ours, so its token r_next + 1 > r_ours >=
+//     our token;
+//   - a Lease deleted and recreated gets revisions above every revision of
+//     the deleted one (the deletion is itself a write).
+// Hence a Lease is created free and then taken over by an ordinary Update,
+// so even the first holder's token (>= 2) comes from a known base; token 0
+// (which means "no fencing" to the runner) is never produced. A held Lease
+// without a token (written by a version that did not fence: tokens were
+// then leaseTransitions, smaller than any revision) gets one, its read
+// resourceVersion + 1, on the next renewal; until then FencingToken() is
+// nullopt. A resourceVersion that is not a positive decimal integer makes
+// the step fail with kInternal (naming the lease) before anything is
+// written, never a silent 0. Pass the token to the work and make the work
+// reject older tokens.
 //
 // Identity must be unique per process (e.g. pod name + random suffix): a
 // record naming our identity is treated as ours, as in client-go.
@@ -94,13 +126,18 @@ class LeaseClaim {
   // We hold the lease and the renew deadline of the last success has not
   // passed on the local clock.
   bool Held() const;
-  // leaseTransitions of our tenure while Held(); nullopt otherwise.
-  std::optional<int32_t> FencingToken() const;
+  // Our tenure's token (see "Fencing") while Held(); nullopt otherwise, or
+  // while the Lease has no token yet.
+  std::optional<int64_t> FencingToken() const;
   // Holder named by the last record seen ("" = free or never seen).
   std::string ObservedHolder() const;
   int32_t ObservedTransitions() const;
   // When Held() turns false unless a renew succeeds first.
   Clock::TimePoint HeldUntil() const;
+  // When the last successful acquire or renew started, while the last
+  // record seen names us (Held() or not); nullopt otherwise. A leader whose
+  // value stops moving is wedged (the /healthz watchdog).
+  std::optional<Clock::TimePoint> RenewedAt() const;
   // When the next step is due: one RetryPeriod after the last one started
   // (callers add jitter). Requeue the owning object for then.
   Clock::TimePoint NextAttemptAt() const;
@@ -113,9 +150,12 @@ class LeaseClaim {
   LeaseClaim(std::unique_ptr<LeaseLock> lock, std::string identity, LeaseTimings timings,
              Clock* clock);
 
-  StatusOr<bool> StepLocked(Clock::TimePoint start);
-  // Timeout for the next request: the base, capped by the time still held.
-  Clock::Duration CallTimeout() const;
+  // `bound`: held-until when the step started while Held(), else nullopt.
+  StatusOr<bool> StepLocked(Clock::TimePoint start, std::optional<Clock::TimePoint> bound);
+  // Timeout for the next request: the base, capped by `bound`; kTimeout
+  // (carrying `last`, the step's previous error) once `bound` has passed.
+  StatusOr<Clock::Duration> CallTimeout(std::optional<Clock::TimePoint> bound,
+                                        const Status& last) const;
   void Observe(const ObservedLease& lease);
   void Succeeded(const ObservedLease& lease, Clock::TimePoint start);
   bool IsLeaderLocked() const;
@@ -132,6 +172,7 @@ class LeaseClaim {
   std::string observed_rv_;
   Clock::TimePoint observed_time_{};
   Clock::TimePoint held_until_{};
+  std::optional<Clock::TimePoint> renewed_at_;
   Clock::TimePoint last_attempt_{};
 };
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "kube/lease/fake_lease_lock.h"
 #include "kube/lease/lease_test_util.h"
@@ -13,19 +16,21 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Eventually;
 
-// Wraps a lock and runs a hook between a Get and the next write, to
-// interleave a competing writer deterministically.
+// Wraps a lock and runs a hook between a Get (or a Create) and the next
+// write, to interleave a competing writer deterministically.
 class RacingLock final : public LeaseLock {
  public:
   RacingLock(FakeLeaseStore* store, std::function<void()> after_get)
-      : inner_(store), after_get_(std::move(after_get)) {}
+      : inner_(store, "ns/db-lock"), after_get_(std::move(after_get)) {}
   StatusOr<ObservedLease> Get(Clock::Duration t) override {
     auto r = inner_.Get(t);
     if (after_get_) std::exchange(after_get_, nullptr)();
     return r;
   }
   StatusOr<ObservedLease> Create(const LeaseRecord& r, Clock::Duration t) override {
-    return inner_.Create(r, t);
+    auto created = inner_.Create(r, t);
+    if (after_create_) std::exchange(after_create_, nullptr)();
+    return created;
   }
   StatusOr<ObservedLease> Update(const std::string& rv, const LeaseRecord& r,
                                  Clock::Duration t) override {
@@ -33,10 +38,12 @@ class RacingLock final : public LeaseLock {
   }
   std::string Describe() const override { return inner_.Describe(); }
   void Arm(std::function<void()> after_get) { after_get_ = std::move(after_get); }
+  void ArmAfterCreate(std::function<void()> fn) { after_create_ = std::move(fn); }
 
  private:
   FakeLeaseLock inner_;
   std::function<void()> after_get_;
+  std::function<void()> after_create_;
 };
 
 class LeaseClaimTest : public ::testing::Test {
@@ -60,6 +67,19 @@ class LeaseClaimTest : public ::testing::Test {
     return r;
   }
 
+  // The token the claim reports now; fails the test if it has none.
+  static int64_t TokenOf(const LeaseClaim& c) {
+    auto t = c.FencingToken();
+    EXPECT_TRUE(t.has_value()) << "no fencing token";
+    return t ? static_cast<int64_t>(*t) : -1;
+  }
+  // The stored record's token annotation, -1 if absent.
+  int64_t StoredToken() const {
+    auto l = store_.Peek();
+    return l && l->record.fencing_token ? *l->record.fencing_token : -1;
+  }
+  int64_t StoredVersion() const { return std::stoll(store_.Peek()->resource_version); }
+
   FakeClock clock_;
   FakeLeaseStore store_{&clock_};
 };
@@ -82,14 +102,19 @@ TEST_F(LeaseClaimTest, NewRejectsBadConfig) {
                    .ok());
 }
 
-TEST_F(LeaseClaimTest, AcquiresAbsentLeaseByCreating) {
+TEST_F(LeaseClaimTest, AcquiresAbsentLeaseByCreatingItFreeThenTakingItOver) {
   auto a = Claim("a");
   EXPECT_FALSE(a->Held());
   auto r = a->TryAcquireOrRenew();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(*r);
   EXPECT_TRUE(a->Held());
-  EXPECT_EQ(a->FencingToken(), 0);
+  // Created free (version 1), then taken over by an Update based on it: the
+  // first holder's token is 1 + 1, never 0 ("no fencing" downstream).
+  EXPECT_EQ(store_.writes(), 2);
+  EXPECT_EQ(a->FencingToken(), 2);
+  EXPECT_EQ(StoredToken(), 2);
+  EXPECT_EQ(StoredVersion(), 2);
   auto stored = store_.Peek();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->record.holder_identity, "a");
@@ -101,15 +126,16 @@ TEST_F(LeaseClaimTest, AcquiresAbsentLeaseByCreating) {
 TEST_F(LeaseClaimTest, AcquiresFreeLeaseIncrementingTransitions) {
   LeaseRecord released = Foreign("", 4);
   released.lease_duration_seconds = 1;
-  store_.Put(released);
+  store_.Put(released);  // version 1
   auto a = Claim("a");
   ASSERT_TRUE(*a->TryAcquireOrRenew());
-  EXPECT_EQ(a->FencingToken(), 5);
+  EXPECT_EQ(a->FencingToken(), 2);
+  EXPECT_EQ(a->ObservedTransitions(), 5);
   EXPECT_EQ(store_.Peek()->record.lease_transitions, 5);
 }
 
 TEST_F(LeaseClaimTest, WaitsWhileAnotherHolderIsValidThenTakesOver) {
-  store_.Put(Foreign("b", 2));
+  store_.Put(Foreign("b", 2));  // version 1
   auto a = Claim("a");
   auto r = a->TryAcquireOrRenew();
   ASSERT_TRUE(r.ok());
@@ -121,10 +147,11 @@ TEST_F(LeaseClaimTest, WaitsWhileAnotherHolderIsValidThenTakesOver) {
   EXPECT_FALSE(*a->TryAcquireOrRenew());
   clock_.Advance(1ms);  // 15 s after we first saw b's record
   ASSERT_TRUE(*a->TryAcquireOrRenew());
-  EXPECT_EQ(a->FencingToken(), 3);
+  EXPECT_EQ(a->FencingToken(), 2);
   auto stored = store_.Peek()->record;
   EXPECT_EQ(stored.holder_identity, "a");
   EXPECT_EQ(stored.lease_transitions, 3);
+  EXPECT_EQ(stored.fencing_token, 2);
   EXPECT_EQ(stored.acquire_time, clock_.WallNow());
 }
 
@@ -151,14 +178,16 @@ TEST_F(LeaseClaimTest, ExpiryIsMeasuredFromObservationNotRemoteTimestamps) {
   EXPECT_FALSE(*a->TryAcquireOrRenew());
   clock_.Advance(1s);
   EXPECT_TRUE(*a->TryAcquireOrRenew());
-  EXPECT_EQ(a->FencingToken(), 1);
+  EXPECT_EQ(a->FencingToken(), 3);  // based on b's renewal, version 2
 }
 
 TEST_F(LeaseClaimTest, RenewUsesCachedRecordAndKeepsTenure) {
   FakeLeaseLock* lock = nullptr;
   auto a = Claim("a", &lock);
-  ASSERT_TRUE(*a->TryAcquireOrRenew());  // Get (NotFound) + Create
+  ASSERT_TRUE(*a->TryAcquireOrRenew());  // Get (NotFound) + Create + Update
   const auto acquired = store_.Peek()->record.acquire_time;
+  const int transitions = store_.Peek()->record.lease_transitions;
+  const int64_t token = TokenOf(*a);
   const int calls = lock->calls();
   clock_.Advance(2s);
   ASSERT_TRUE(*a->TryAcquireOrRenew());
@@ -166,7 +195,9 @@ TEST_F(LeaseClaimTest, RenewUsesCachedRecordAndKeepsTenure) {
   auto stored = store_.Peek()->record;
   EXPECT_EQ(stored.acquire_time, acquired);
   EXPECT_EQ(stored.renew_time, clock_.WallNow());
-  EXPECT_EQ(stored.lease_transitions, 0);
+  EXPECT_EQ(stored.lease_transitions, transitions);
+  EXPECT_EQ(stored.fencing_token, token);
+  EXPECT_EQ(a->FencingToken(), token);
   EXPECT_EQ(a->HeldUntil(), clock_.Now() + 10s);
 }
 
@@ -191,7 +222,8 @@ TEST_F(LeaseClaimTest, ConcurrentTakeoverLosesWithConflict) {
   EXPECT_EQ(r.status().code(), Code::kConflict);
   EXPECT_FALSE(a->Held());
   EXPECT_TRUE(b->Held());
-  EXPECT_EQ(b->FencingToken(), 8);
+  EXPECT_EQ(b->FencingToken(), 2);  // based on c's version 1
+  EXPECT_EQ(store_.Peek()->record.lease_transitions, 8);
   EXPECT_EQ(store_.Peek()->record.holder_identity, "b");
 }
 
@@ -245,15 +277,19 @@ TEST_F(LeaseClaimTest, ReleaseLetsAnotherAcquireAtOnce) {
   auto a = Claim("a");
   auto b = Claim("b");
   ASSERT_TRUE(*a->TryAcquireOrRenew());
+  const int64_t a_token = TokenOf(*a);
+  const int transitions = store_.Peek()->record.lease_transitions;
   EXPECT_FALSE(*b->TryAcquireOrRenew());
   ASSERT_TRUE(a->Release().ok());
   EXPECT_FALSE(a->Held());
+  EXPECT_EQ(a->FencingToken(), std::nullopt);
   auto stored = store_.Peek()->record;
   EXPECT_EQ(stored.holder_identity, "");
   EXPECT_EQ(stored.lease_duration_seconds, 1);
-  EXPECT_EQ(stored.lease_transitions, 0);
+  EXPECT_EQ(stored.lease_transitions, transitions);
   ASSERT_TRUE(*b->TryAcquireOrRenew());  // no clock advance needed
-  EXPECT_EQ(b->FencingToken(), 1);
+  EXPECT_GT(TokenOf(*b), a_token);
+  EXPECT_EQ(store_.Peek()->record.lease_transitions, transitions + 1);
   EXPECT_TRUE(a->Release().ok());  // not holding: no-op
   EXPECT_EQ(store_.Peek()->record.holder_identity, "b");
 }
@@ -267,6 +303,280 @@ TEST_F(LeaseClaimTest, ErrorsCarryCodeAndLeaseName) {
   EXPECT_EQ(r.status().code(), Code::kForbidden);
   EXPECT_NE(r.status().message().find("ns/db-lock"), std::string::npos);
   EXPECT_EQ(a->NextAttemptAt(), clock_.Now() + 2s);
+}
+
+// --- Fencing tokens derived from resourceVersions -------------------------
+
+TEST_F(LeaseClaimTest, TokenGrowsWithEveryChangeOfHolderAndStaysWhileRenewing) {
+  auto a = Claim("a");
+  auto b = Claim("b");
+  std::vector<int64_t> tokens;
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  tokens.push_back(TokenOf(*a));
+  EXPECT_GE(tokens.back(), 1);
+  for (int i = 0; i < 3; ++i) {  // renewals keep the token, in the claim and stored
+    clock_.Advance(2s);
+    ASSERT_TRUE(*a->TryAcquireOrRenew());
+    EXPECT_EQ(TokenOf(*a), tokens.back());
+    EXPECT_EQ(StoredToken(), tokens.back());
+  }
+  EXPECT_GT(StoredVersion(), tokens.back());  // renewals moved the version on
+
+  // a stops renewing; b takes over 15 s after it last saw a change.
+  EXPECT_FALSE(*b->TryAcquireOrRenew());
+  clock_.Advance(15s);
+  ASSERT_TRUE(*b->TryAcquireOrRenew());
+  tokens.push_back(TokenOf(*b));
+  EXPECT_EQ(StoredToken(), tokens.back());
+
+  // b releases; a acquires at once.
+  ASSERT_TRUE(b->Release().ok());
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  tokens.push_back(TokenOf(*a));
+  EXPECT_EQ(StoredToken(), tokens.back());
+
+  // a releases and re-acquires itself: a new tenure, a new token.
+  ASSERT_TRUE(a->Release().ok());
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  tokens.push_back(TokenOf(*a));
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    EXPECT_GT(tokens[i], tokens[i - 1]) << "tenure " << i;
+  }
+}
+
+TEST_F(LeaseClaimTest, DeletedAndRecreatedLeaseGivesAGreaterToken) {
+  auto a = Claim("a");
+  auto b = Claim("b");
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_FALSE(*b->TryAcquireOrRenew());
+  clock_.Advance(15s);
+  ASSERT_TRUE(*b->TryAcquireOrRenew());
+  const int64_t before = TokenOf(*b);
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(2s);
+    ASSERT_TRUE(*b->TryAcquireOrRenew());
+  }
+  // Someone deletes the Lease (its leaseTransitions restart from 0); a
+  // recreates it. a's cached record is stale; its step must still work.
+  ASSERT_TRUE(store_.Delete());
+  clock_.Advance(15s);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_GT(TokenOf(*a), before);
+  EXPECT_EQ(StoredToken(), TokenOf(*a));
+  // And b, still believing it leads, loses its renewal (the recreated Lease
+  // names a) rather than resuming with its old token.
+  auto r = b->TryAcquireOrRenew();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(b->FencingToken(), std::nullopt);
+}
+
+TEST_F(LeaseClaimTest, HolderDeletingItsOwnLeaseGetsAGreaterTokenOnRecreate) {
+  auto a = Claim("a");
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  const int64_t before = TokenOf(*a);
+  ASSERT_TRUE(store_.Delete());
+  clock_.Advance(2s);
+  // Fast path (Update: NotFound) -> Get (NotFound) -> create free -> take over.
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_GT(TokenOf(*a), before);
+}
+
+TEST_F(LeaseClaimTest, HeldLeaseWithoutTokenGetsOneOnTheNextRenewal) {
+  // Written by an operator version that did not fence: held by our
+  // identity (database holders are deterministic), no annotation.
+  LeaseRecord legacy = Foreign("a", 3);
+  const int64_t rv = std::stoll(store_.Put(legacy));
+  auto a = Claim("a");
+  EXPECT_EQ(a->FencingToken(), std::nullopt);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());  // a renewal: the record names us
+  EXPECT_EQ(a->FencingToken(), rv + 1);
+  EXPECT_EQ(StoredToken(), rv + 1);
+  EXPECT_EQ(store_.Peek()->record.lease_transitions, 3);  // same tenure
+
+  // The old version renews once more (rolling upgrade) and drops the
+  // annotation: the next renewal writes a new, greater token.
+  LeaseRecord dropped = store_.Peek()->record;
+  dropped.fencing_token.reset();
+  const int64_t rv2 = std::stoll(store_.Put(dropped));
+  clock_.Advance(2s);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_EQ(a->FencingToken(), rv2 + 1);
+  EXPECT_EQ(StoredToken(), rv2 + 1);
+  clock_.Advance(2s);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_EQ(a->FencingToken(), rv2 + 1);
+}
+
+TEST_F(LeaseClaimTest, TakeoverTokenExceedsARecordedTokenAboveTheVersion) {
+  // A token that is not below the version can only come from elsewhere (a
+  // restored backup): the next holder still gets a greater one.
+  LeaseRecord restored = Foreign("", 0);
+  restored.lease_duration_seconds = 1;
+  restored.fencing_token = 1000;
+  store_.Put(restored);  // version 1
+  auto a = Claim("a");
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_EQ(a->FencingToken(), 1001);
+}
+
+TEST_F(LeaseClaimTest, ResourceVersionThatIsNotAPositiveIntegerIsAnError) {
+  for (const std::string bad : {"abc", "", "0", "-4", "12a", "99999999999999999999"}) {
+    FakeLeaseStore store(&clock_);
+    store.Put(Foreign("", 0), bad);  // free: a would take it over
+    auto a = std::move(LeaseClaim::New(std::make_unique<FakeLeaseLock>(&store, "ns/db-lock"), "a",
+                                       {}, &clock_))
+                 .value();
+    const int writes = store.writes();
+    auto r = a->TryAcquireOrRenew();
+    ASSERT_FALSE(r.ok()) << "resourceVersion \"" << bad << "\"";
+    EXPECT_EQ(r.status().code(), Code::kInternal) << r.status();
+    EXPECT_NE(r.status().message().find("ns/db-lock"), std::string::npos) << r.status();
+    EXPECT_FALSE(a->Held());
+    EXPECT_EQ(a->FencingToken(), std::nullopt);
+    EXPECT_EQ(store.writes(), writes) << "nothing written for \"" << bad << "\"";
+  }
+  // Also when renewing a held Lease that has no token yet.
+  FakeLeaseStore store(&clock_);
+  store.Put(Foreign("a", 0), "v7");
+  auto a = std::move(LeaseClaim::New(std::make_unique<FakeLeaseLock>(&store, "ns/db-lock"), "a", {},
+                                     &clock_))
+               .value();
+  auto r = a->TryAcquireOrRenew();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInternal);
+  EXPECT_EQ(a->FencingToken(), std::nullopt);
+}
+
+TEST_F(LeaseClaimTest, CreateRaceAlreadyExistsReadsTheWinnersLease) {
+  auto b = Claim("b");
+  auto lock = std::make_unique<RacingLock>(&store_, nullptr);
+  RacingLock* raw = lock.get();
+  auto a = std::move(LeaseClaim::New(std::move(lock), "a", {}, &clock_)).value();
+  // Between a's Get (NotFound) and a's Create, b creates and takes it.
+  raw->Arm([&] { ASSERT_TRUE(*b->TryAcquireOrRenew()); });
+  auto r = a->TryAcquireOrRenew();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(*r);  // b's lease is valid: not ours, and no error
+  EXPECT_EQ(a->ObservedHolder(), "b");
+  EXPECT_TRUE(b->Held());
+}
+
+TEST_F(LeaseClaimTest, TakeoverOfTheCreatedLeaseCanLoseWithConflict) {
+  auto b = Claim("b");
+  auto lock = std::make_unique<RacingLock>(&store_, nullptr);
+  RacingLock* raw = lock.get();
+  auto a = std::move(LeaseClaim::New(std::move(lock), "a", {}, &clock_)).value();
+  // a created the free Lease; b takes it over before a's Update.
+  raw->ArmAfterCreate([&] { ASSERT_TRUE(*b->TryAcquireOrRenew()); });
+  auto r = a->TryAcquireOrRenew();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_FALSE(a->Held());
+  EXPECT_TRUE(b->Held());
+  EXPECT_GE(TokenOf(*b), 2);
+}
+
+// --- A step that starts while held is bounded by the held-until time -------
+
+TEST_F(LeaseClaimTest, RenewStartedJustBeforeTheDeadlineEndsByIt) {
+  FakeLeaseLock* lock = nullptr;
+  auto a = Claim("a", &lock);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  const auto held_until = a->HeldUntil();
+  clock_.Advance(9900ms);
+  lock->SetHung(true);
+  std::atomic<bool> done{false};
+  StatusOr<bool> result = false;
+  std::thread renew([&] {
+    result = a->TryAcquireOrRenew();
+    done = true;
+  });
+  // The optimistic Update gets only what is left of the tenure.
+  ASSERT_TRUE(Eventually([&] { return lock->hanging() == 1; }));
+  EXPECT_EQ(lock->last_timeout(), 100ms);
+  const int fast_calls = lock->calls();
+  EXPECT_EQ(fast_calls, 4);  // Get, Create, Update (acquire) + the renew Update
+  clock_.Advance(100ms);
+  EXPECT_EQ(clock_.Now(), held_until);
+  // Nothing is left: the step ends without sending the fallback Get (which
+  // used to get the full 5 s, then the Update 5 s more).
+  EXPECT_TRUE(Eventually(
+      [&] { return done.load() || (lock->calls() > fast_calls && lock->hanging() == 1); }));
+  const bool ended_at_deadline = done.load();
+  const int calls = lock->calls();
+  while (!done) {  // the old behaviour: let it finish to report it
+    if (clock_.waiters() > 0) clock_.Advance(500ms);
+    std::this_thread::sleep_for(1ms);
+  }
+  renew.join();
+  EXPECT_TRUE(ended_at_deadline) << "the step outlived the held-until time";
+  EXPECT_EQ(calls, fast_calls);
+  EXPECT_EQ(clock_.Now(), held_until);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Code::kTimeout);
+  EXPECT_FALSE(a->Held());
+}
+
+TEST_F(LeaseClaimTest, SlowFallbackGetLeavesTheUpdateOnlyTheRest) {
+  FakeLeaseLock* lock = nullptr;
+  auto a = Claim("a", &lock);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  const auto held_until = a->HeldUntil();
+  clock_.Advance(4s);
+  // 6 s left: the fast path fails at once, the Get takes 4 s, so the Update
+  // gets the 2 s left.
+  lock->FailNext(UnavailableError("connection reset"));
+  lock->DelayNext(4s);
+  lock->DelayNext(Clock::Duration::max());
+  StatusOr<bool> result = false;
+  std::thread renew([&] { result = a->TryAcquireOrRenew(); });
+  ASSERT_TRUE(Eventually([&] { return lock->hanging() == 1; }));
+  EXPECT_EQ(lock->last_timeout(), 5s);  // the Get: the base timeout
+  clock_.Advance(4s);
+  ASSERT_TRUE(Eventually([&] { return lock->hanging() == 1 && lock->last_timeout() == 2s; }));
+  clock_.Advance(2s);
+  renew.join();
+  EXPECT_EQ(clock_.Now(), held_until);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Code::kTimeout);
+}
+
+TEST_F(LeaseClaimTest, StepAfterHeldLapsedMayStillResumeTheTenure) {
+  // Held() lapsed (no renewal for 11 s) but the lease (15 s) has not
+  // expired for anyone else: the step is an attempt like an acquire, with
+  // the full timeout, and success resumes the tenure with its token.
+  FakeLeaseLock* lock = nullptr;
+  auto a = Claim("a", &lock);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  const int64_t token = TokenOf(*a);
+  clock_.Advance(11s);
+  EXPECT_FALSE(a->Held());
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_EQ(lock->last_timeout(), 5s);
+  EXPECT_TRUE(a->Held());
+  EXPECT_EQ(a->FencingToken(), token);
+}
+
+TEST_F(LeaseClaimTest, RenewedAtIsTheStartOfTheLastSuccessWhileTheRecordNamesUs) {
+  auto a = Claim("a");
+  auto b = Claim("b");
+  EXPECT_EQ(a->RenewedAt(), std::nullopt);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  EXPECT_EQ(a->RenewedAt(), clock_.Now());
+  clock_.Advance(2s);
+  ASSERT_TRUE(*a->TryAcquireOrRenew());
+  const auto renewed = clock_.Now();
+  EXPECT_FALSE(*b->TryAcquireOrRenew());  // b sees a's renewal
+  clock_.Advance(20s);                    // no renewal: it stays put, Held() or not
+  EXPECT_FALSE(a->Held());
+  EXPECT_EQ(a->RenewedAt(), renewed);
+  ASSERT_TRUE(*b->TryAcquireOrRenew());  // expired for b: taken over
+  EXPECT_EQ(a->RenewedAt(), renewed);    // a has not looked yet
+  EXPECT_FALSE(*a->TryAcquireOrRenew());
+  EXPECT_EQ(a->RenewedAt(), std::nullopt);
+  ASSERT_TRUE(b->Release().ok());
+  EXPECT_EQ(b->RenewedAt(), std::nullopt);
 }
 
 TEST_F(LeaseClaimTest, ManyNamedLocksAreIndependent) {

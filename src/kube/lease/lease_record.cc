@@ -1,6 +1,7 @@
 #include "kube/lease/lease_record.h"
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -93,6 +94,17 @@ StatusOr<Clock::WallTime> ParseMicroTime(std::string_view s) {
   auto t = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
            std::chrono::seconds(se) + microseconds(frac_us) - std::chrono::minutes(offset_min);
   return Clock::WallTime(duration_cast<Clock::WallTime::duration>(t.time_since_epoch()));
+}
+
+std::optional<int64_t> ParsePositiveInt64(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
 }
 
 nlohmann::json LeaseSpecToJson(const LeaseRecord& r) {

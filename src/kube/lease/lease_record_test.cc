@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <optional>
+
 namespace sg::kube {
 namespace {
 
@@ -35,6 +38,16 @@ TEST(MicroTimeTest, RejectsGarbageNamingTheText) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), Code::kInvalid);
     EXPECT_NE(r.status().message().find(bad), std::string::npos);
+  }
+}
+
+TEST(LeaseRecordTest, ParsesPositiveDecimalIntegersOnly) {
+  EXPECT_EQ(ParsePositiveInt64("1"), 1);
+  EXPECT_EQ(ParsePositiveInt64("4815162342"), 4815162342);
+  EXPECT_EQ(ParsePositiveInt64("9223372036854775807"), INT64_MAX);
+  for (const char* bad : {"", "0", "-1", "+1", " 1", "1 ", "1e3", "0x10", "abc",
+                          "9223372036854775808", "99999999999999999999"}) {
+    EXPECT_EQ(ParsePositiveInt64(bad), std::nullopt) << '"' << bad << '"';
   }
 }
 
