@@ -28,6 +28,14 @@ void Liveness::SetInformers(std::vector<std::pair<std::string, ProgressFn>> info
   informers_ = std::move(informers);
 }
 
+void Liveness::SetLeaderLease(std::string lease, Clock::Duration lease_duration,
+                              ProgressFn renewed_at) {
+  std::lock_guard<std::mutex> l(mu_);
+  leader_lease_ = std::move(lease);
+  leader_lease_duration_ = lease_duration;
+  leader_renewed_at_ = std::move(renewed_at);
+}
+
 Status Liveness::Check() const {
   std::lock_guard<std::mutex> l(mu_);
   const auto now = clock_->Now();
@@ -43,6 +51,16 @@ Status Liveness::Check() const {
     if (p && now - *p > options_.max_informer_silence) {
       return UnavailableError(name + " informer made no progress for " + Seconds(now - *p) +
                               " (limit " + Seconds(options_.max_informer_silence) + ")");
+    }
+  }
+  if (leader_renewed_at_) {
+    const auto limit = std::chrono::duration_cast<Clock::Duration>(
+        leader_lease_duration_ * (1.0 + options_.leader_renew_tolerance));
+    auto renewed = leader_renewed_at_();
+    if (renewed && now - *renewed > limit) {
+      return UnavailableError("leading, but the leader Lease " + leader_lease_ +
+                              " was last renewed " + Seconds(now - *renewed) + " ago (limit " +
+                              Seconds(limit) + ")");
     }
   }
   return OkStatus();

@@ -47,5 +47,33 @@ TEST(LivenessTest, InformerWithoutProgressFails) {
   EXPECT_TRUE(live.Check().ok());
 }
 
+TEST(LivenessTest, LeaderThatStopsRenewingItsLeaseFails) {
+  FakeClock clock;
+  Liveness live(
+      &clock,
+      {.max_reconcile = 5min, .max_informer_silence = 15min, .leader_renew_tolerance = 0.2});
+  std::optional<Clock::TimePoint> renewed = clock.Now();
+  live.SetLeaderLease("schemagate-system/schemagate-controller", 15s, [&] { return renewed; });
+  clock.Advance(18s);  // 15 s + 20 %: at the limit, not past it
+  EXPECT_TRUE(live.Check().ok());
+  clock.Advance(1s);
+  Status s = live.Check();
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_NE(s.message().find("schemagate-system/schemagate-controller"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("19s ago"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("18s"), std::string::npos) << s.message();  // the limit
+  renewed = clock.Now();                                                 // renewing again
+  EXPECT_TRUE(live.Check().ok());
+  // Not leading (standing by, released, taken over): not checked.
+  renewed.reset();
+  clock.Advance(1h);
+  EXPECT_TRUE(live.Check().ok());
+  // Watching stops (the elector is gone).
+  renewed = clock.Now() - 1h;
+  live.SetLeaderLease("", 0s, nullptr);
+  EXPECT_TRUE(live.Check().ok());
+}
+
 }  // namespace
 }  // namespace sg::controller
