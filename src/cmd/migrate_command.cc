@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "cmd/stop_signal.h"
 #include "common/duration.h"
 #include "migrate/conninfo.h"
 #include "migrate/pg_store.h"
@@ -120,8 +121,9 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
   m->add_flag("--allow-out-of-order", f.allow_out_of_order,
               "Apply pending versions older than the newest applied one");
   m->add_option("--fence-token", f.fence_token,
-                "Refuse to apply anything once a higher token is recorded (given by the operator)")
-      ->check(CLI::Range(int64_t{0}, INT64_MAX));
+                "Fencing token >= 1 (given by the operator): take the fence, and apply nothing "
+                "once a higher token is recorded; required with --lock=none")
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
   m->add_option("--termination-log", f.termination_log,
                 "Also write the compact JSON result here (a Kubernetes terminationMessagePath)");
   m->fallthrough();
@@ -253,6 +255,25 @@ int MigrateCommand::Run() {
 
   if (f.create->parsed()) return CreateFiles(f.dir, f.new_name, json);
 
+  const bool writes = f.up->parsed() || f.down->parsed() || f.baseline->parsed() ||
+                      f.repair->parsed();
+  if (writes && f.lock == "none" && f.fence_token <= 0) {
+    return fail(ExitCode::kUsage,
+                "--lock=none needs --fence-token N (N >= 1): without the runner lock and the "
+                "fence nothing keeps two runs apart");
+  }
+  // Before any thread starts (the loader below): SIGTERM/SIGINT cancel the
+  // statement in flight and end the verb with exit code 8.
+  Json interrupted = {{"command", command},
+                      {"ok", false},
+                      {"exit_code", static_cast<int>(ExitCode::kInterrupted)},
+                      {"error",
+                       {{"reason", "Interrupted"},
+                        {"message",
+                         "interrupted (SIGTERM or SIGINT) and not stopped within 1.5 s; the "
+                         "server rolls back what was open when the connection closed"}}}};
+  StopOnSignal stop_on_signal(f.termination_log, interrupted.dump());
+
   migrate::RunnerOptions options;
   auto duration = [&](const std::string& flag, const std::string& text,
                       std::optional<std::chrono::milliseconds>* out) -> bool {
@@ -274,6 +295,7 @@ int MigrateCommand::Run() {
   options.lock = f.lock == "none" ? migrate::LockMode::kNone : migrate::LockMode::kAdvisory;
   options.allow_out_of_order = f.allow_out_of_order;
   options.fence_token = f.fence_token;
+  options.stop = stop_on_signal.stop();
 
   // Reading the files overlaps with connecting (TCP and SCRAM): with
   // thousands of files both take tens of milliseconds.
@@ -290,6 +312,7 @@ int MigrateCommand::Run() {
       store_options.identity = f.identity.empty() ? DefaultIdentity() : f.identity;
       store_options.runner_version = SCHEMAGATE_VERSION;
       store_options.read_only = f.plan->parsed() || f.status->parsed() || f.validate->parsed();
+      store_options.stop = stop_on_signal.stop();
       store.emplace(migrate::PgStore::Connect(**conn, store_options));
     }
   }
@@ -322,6 +345,11 @@ int MigrateCommand::Run() {
   }
 
   auto progress = [&](const std::string& line) { std::cerr << "schemagate: " << line << "\n"; };
+  stop_on_signal.SetStore((*store)->get());
+  struct Detach {
+    StopOnSignal* s;
+    ~Detach() { s->SetStore(nullptr); }
+  } detach{&stop_on_signal};  // destroyed before the store
   migrate::Runner runner((*store)->get(), Clock::Real(), options, progress);
   auto target = f.target >= 0 ? std::optional<int64_t>(f.target) : std::nullopt;
   migrate::Outcome out;

@@ -28,13 +28,39 @@ bool OwnedBy(const json& obj, const std::string& uid) {
   return false;
 }
 
-std::string JobNameOfPod(const json& pod) {
-  const json& md = pod["metadata"];
-  if (!md.contains("labels")) return "";
-  const json& l = md["labels"];
-  if (l.contains("batch.kubernetes.io/job-name"))
-    return l.value("batch.kubernetes.io/job-name", "");
-  return l.value("job-name", "");
+// The uid of the Job that controls `pod` (its controller ownerReference), ""
+// if none: a pod is attributed to a Job by uid, never by labels anyone can set.
+std::string ControllingJobUid(const json& pod) {
+  auto md = pod.find("metadata");
+  if (md == pod.end() || !md->is_object()) return "";
+  auto refs = md->find("ownerReferences");
+  if (refs == md->end() || !refs->is_array()) return "";
+  for (const auto& r : *refs) {
+    if (!r.is_object() || !r.value("controller", false)) continue;
+    auto kind = r.find("kind");
+    auto uid = r.find("uid");
+    if (kind != r.end() && kind->is_string() && *kind == "Job" && uid != r.end() &&
+        uid->is_string()) {
+      return uid->get<std::string>();
+    }
+  }
+  return "";
+}
+
+// A pod labelled as a runner of `migration` that has not terminated: with or
+// without its Job (an orphaned pod still migrates), it keeps the Lease.
+bool LiveRunnerPod(const json& pod, const std::string& migration) {
+  auto md = pod.find("metadata");
+  if (md == pod.end() || !md->is_object()) return false;
+  auto labels = md->find("labels");
+  if (labels == md->end() || !labels->is_object()) return false;
+  auto owner = labels->find(kMigrationLabel);
+  if (owner == labels->end() || !owner->is_string() || *owner != migration) return false;
+  std::string phase;
+  if (auto st = pod.find("status"); st != pod.end() && st->is_object()) {
+    if (auto p = st->find("phase"); p != st->end() && p->is_string()) phase = *p;
+  }
+  return phase != "Succeeded" && phase != "Failed";
 }
 
 }  // namespace
@@ -64,14 +90,18 @@ Observed Reconciler::Gather(const json& object) {
       }
     }
   }
-  std::map<std::string, std::vector<json>> pods_by_job;
+  std::map<std::string, std::vector<json>> pods_by_job_uid;
   for (const auto& pod : caches_.pods->InNamespace(in.meta.ns)) {
-    pods_by_job[JobNameOfPod(*pod)].push_back(*pod);
+    std::string uid = ControllingJobUid(*pod);
+    if (!uid.empty()) pods_by_job_uid[uid].push_back(*pod);
+    if (LiveRunnerPod(*pod, in.meta.name)) {
+      in.live_pods.push_back((*pod)["metadata"].value("name", ""));
+    }
   }
   for (const auto& job : caches_.jobs->InNamespace(in.meta.ns)) {
     if (!OwnedBy(*job, in.meta.uid)) continue;
-    std::string name = (*job)["metadata"].value("name", "");
-    in.jobs.push_back(ObserveJob(*job, pods_by_job[name]));
+    std::string uid = (*job)["metadata"].value("uid", "");
+    in.jobs.push_back(ObserveJob(*job, pods_by_job_uid[uid]));
   }
   return in;
 }
@@ -230,9 +260,11 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
     in.meta.resource_version = rv;
   }
   bool new_claim = false;
+  kube::LeaseClaim* stepped = nullptr;
   if (d.want_lease && !in.lease_name.empty()) {
     auto claim = Claim(in.lease_name, in.identity, in.holder_identity);
     if (!claim.ok()) return {claim.status(), std::nullopt};
+    stepped = *claim;
     bool was_held = (*claim)->Held();
     auto held = (*claim)->TryAcquireOrRenew();
     if (!held.ok()) return {held.status().WithContext("database Lease " + in.lease_name), {}};
@@ -258,7 +290,23 @@ ReconcileResult Reconciler::Reconcile(const std::string& ns, const std::string& 
   }
   if (!in.meta.deleting) RecordMetrics(ns, name, in.status, d.status);
   Record(*object, d);
+  for (const std::string& job_name : d.delete_jobs) {
+    kube::DeleteOptions del;
+    del.propagation = kube::PropagationPolicy::kBackground;  // pods get SIGTERM now
+    Status s = client_->Delete(kube::gvr::Job(), ns, job_name, del);
+    if (!s.ok() && s.code() != Code::kNotFound) {
+      return {s.WithContext("deleting Job " + job_name), {}};
+    }
+  }
   if (d.create_job && in.spec.ok()) {
+    // Only while the claim is verifiably held now: the status write above
+    // may have taken a while (a fence token alone would stop the runner, but
+    // a Job that starts after we lost the Lease is a Job too many).
+    if (!stepped || !stepped->Held() || !may_act_()) {
+      return {UnavailableError("database Lease " + in.lease_name +
+                               " not held any more; not creating Job " + d.create_job->name),
+              {}};
+    }
     json job = BuildJob(in.meta, *in.spec, *d.create_job);
     kube::WriteOptions wo;
     wo.field_manager = options_.field_manager;

@@ -77,6 +77,9 @@ class Reconciler {
   void SetOnLeaseReleased(std::function<void(const std::string& identity)> fn) {
     on_released_ = std::move(fn);
   }
+  // Asked right before a Job is created: false once this process stopped
+  // leading (set by the Controller; default: always true).
+  void SetMayAct(std::function<bool()> fn) { may_act_ = std::move(fn); }
 
  private:
   Observed Gather(const nlohmann::json& object);
@@ -102,6 +105,7 @@ class Reconciler {
   const ReconcilerOptions options_;
   kube::EventRecorder* const recorder_;
   std::function<void(const std::string&)> on_released_;
+  std::function<bool()> may_act_ = [] { return true; };
 
   std::mutex mu_;
   struct ClaimEntry {

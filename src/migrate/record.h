@@ -19,6 +19,7 @@ enum class ExitCode : int {
   kLock = 5,             // lock not obtained, lock timeout retries exhausted, fenced out
   kNeedsRepair = 6,      // a failed non-transactional migration needs repair
   kConnect = 7,          // cannot connect to the database
+  kInterrupted = 8,      // SIGTERM/SIGINT: the statement in flight was cancelled, rolled back
 };
 
 enum class RecordState {

@@ -22,6 +22,8 @@ std::string_view DefaultReason(ExitCode code) {
       return "NeedsRepair";
     case ExitCode::kConnect:
       return "ConnectionFailed";
+    case ExitCode::kInterrupted:
+      return "Interrupted";
   }
   return "InternalError";
 }

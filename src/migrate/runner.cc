@@ -97,7 +97,7 @@ void Runner::NeedsRepairError(const AppliedRecord& r, const std::string& label, 
 }
 
 bool Runner::CheckState(const Source& source, StoreState* state, Outcome* out,
-                        bool allow_out_of_order) {
+                        bool allow_out_of_order, bool defer_unfinished) {
   auto read = store_->Read();
   if (!read.ok()) {
     ExitCode code = StoreExitCode(read.status());
@@ -115,7 +115,7 @@ bool Runner::CheckState(const Source& source, StoreState* state, Outcome* out,
     return false;
   }
   auto unfinished = Unfinished(state->records);
-  if (!unfinished.empty()) {
+  if (!unfinished.empty() && !defer_unfinished) {
     NeedsRepairError(*unfinished.front(), FileFor(source, *unfinished.front()), out);
     return false;
   }
@@ -146,6 +146,10 @@ bool Runner::AcquireLock(Outcome* out) {
                        static_cast<unsigned>(clock_->Now().time_since_epoch().count()));
   bool announced = false;
   while (true) {
+    if (Stopping()) {
+      *out = Interrupted(std::move(*out), "waiting for the runner lock");
+      return false;
+    }
     auto got = store_->TryLock();
     if (!got.ok()) {
       *out = Fail(std::move(*out), StoreExitCode(got.status()), got.status().message());
@@ -170,8 +174,76 @@ bool Runner::AcquireLock(Outcome* out) {
     // Jitter spreads many waiters (16 replicas starting at once) apart.
     std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
     auto sleep = std::min<Clock::Duration>(backoff + Ms(jitter(rng)), deadline - now);
-    clock_->SleepFor(sleep);
+    Nap(sleep);
     backoff = std::min(backoff * 2, Ms(2000));
+  }
+}
+
+bool Runner::Nap(Clock::Duration d) {
+  if (!options_.stop) {
+    clock_->SleepFor(d);
+    return true;
+  }
+  // Slices keep a SIGTERM during a backoff answered within 100 ms.
+  const auto until = clock_->Now() + d;
+  while (!Stopping()) {
+    auto now = clock_->Now();
+    if (now >= until) return true;
+    clock_->SleepFor(std::min<Clock::Duration>(until - now, Ms(100)));
+  }
+  return false;
+}
+
+Outcome Runner::Interrupted(Outcome out, const std::string& where) const {
+  return Fail(std::move(out), ExitCode::kInterrupted,
+              "interrupted (SIGTERM or SIGINT) while " + where +
+                  "; the statement in flight was cancelled and its migration rolled back",
+              "Interrupted");
+}
+
+bool Runner::TakeFence(Outcome* out) {
+  if (options_.fence_token <= 0) return true;
+  ExecOptions exec{options_.lock_timeout, options_.statement_timeout, options_.fence_token};
+  const auto deadline = clock_->Now() + options_.lock_wait;
+  Ms backoff(25);
+  bool announced = false;
+  while (true) {
+    if (Stopping()) {
+      *out = Interrupted(std::move(*out), "taking the fence");
+      return false;
+    }
+    ExecResult r = store_->TakeFence(options_.fence_token, exec);
+    switch (r.outcome) {
+      case ExecOutcome::kDone:
+        return true;
+      case ExecOutcome::kFenced:
+        *out = Fail(std::move(*out), ExitCode::kLock,
+                    "fenced out: a newer run recorded a higher fencing token than " +
+                        std::to_string(options_.fence_token) + "; refusing to apply anything",
+                    "Fenced");
+        return false;
+      case ExecOutcome::kConnectionLost:
+        *out = Fail(std::move(*out), ExitCode::kConnect,
+                    "connection lost while taking the fence: " + r.failure.message,
+                    "ConnectionLost");
+        return false;
+      default:
+        break;
+    }
+    if (!Retryable(r.failure.sqlstate) || clock_->Now() >= deadline) {
+      *out = Fail(std::move(*out), r.failure.sqlstate == "55P03" ? ExitCode::kLock
+                                                                 : ExitCode::kInternal,
+                  "taking the fence: " + r.failure.message +
+                      (r.failure.sqlstate.empty() ? "" : " (SQLSTATE " + r.failure.sqlstate + ")"),
+                  r.failure.sqlstate == "55P03" ? "LockNotObtained" : "");
+      return false;
+    }
+    if (!announced) {
+      progress_("waiting for the fence: a migration of another run is in flight");
+      announced = true;
+    }
+    Nap(std::min<Clock::Duration>(backoff, deadline - clock_->Now()));
+    backoff = std::min(backoff * 2, Ms(1000));
   }
 }
 
@@ -189,6 +261,35 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
       progress_((up ? "applied " : "reverted ") + file + " in " +
                 FormatDuration(Ms(r.execution_ms)));
       return true;
+    }
+    if (r.outcome == ExecOutcome::kAlreadyDone) {
+      Json j = MigrationJson(m.migration);
+      j["by_another_run"] = true;
+      out->report[up ? "skipped" : "skipped_revert"].push_back(j);
+      progress_(file + " was " + (up ? "applied" : "reverted") +
+                " by another run meanwhile (re-read under the fence): skipped");
+      return true;
+    }
+    if (Stopping() && r.outcome != ExecOutcome::kFenced) {
+      Json err = FailureJson(r.failure);
+      err["version"] = m.migration.version;
+      err["file"] = file;
+      out->report["error"] = err;
+      if (r.needs_repair) {
+        // Part of a no-transaction file ran before the cancel: say so.
+        AppliedRecord rec;
+        rec.version = m.migration.version;
+        rec.name = m.migration.name;
+        rec.state = RecordState::kFailed;
+        rec.sqlstate = r.failure.sqlstate;
+        rec.error_message = r.failure.message;
+        rec.failed_statement = r.failure.statement;
+        rec.statements_done = r.failure.statements_done;
+        NeedsRepairError(rec, file, out);
+        return false;
+      }
+      *out = Interrupted(std::move(*out), (up ? "applying " : "reverting ") + file);
+      return false;
     }
     if (r.outcome == ExecOutcome::kFenced) {
       *out = Fail(std::move(*out), ExitCode::kLock,
@@ -228,7 +329,10 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
                 "); rolled back, retrying in " + FormatDuration(backoff) + " (attempt " +
                 std::to_string(attempt + 2) + " of " + std::to_string(options_.lock_retries + 1) +
                 ")");
-      clock_->SleepFor(backoff);
+      if (!Nap(backoff)) {
+        *out = Interrupted(std::move(*out), "waiting to retry " + file);
+        return false;
+      }
       backoff = std::min(backoff * 2, Ms(30000));
       continue;
     }
@@ -255,7 +359,11 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   StoreState state;
   // Fast path: a constant number of round trips and no lock when nothing is
   // pending (every replica of an app may call this at start-up).
-  if (!CheckState(source, &state, &out, options_.allow_out_of_order)) return out;
+  if (!CheckState(source, &state, &out, options_.allow_out_of_order,
+                  /*defer_unfinished=*/true)) {
+    return out;
+  }
+  const bool unfinished = !Unfinished(state.records).empty();
   auto plan = PlanUp(source, state.records, target);
   if (!plan.ok())
     return Fail(std::move(out), ExitCode::kUsage, plan.status().message(), "InvalidTarget");
@@ -264,7 +372,7 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   // Versions up to the target not applied yet (the operator's pendingCount
   // for image sources, whose files it cannot read).
   out.report["pending_count"] = plan->size();
-  if (plan->empty()) {
+  if (plan->empty() && !unfinished) {
     progress_("nothing to do: database is at version " +
               std::to_string(CurrentVersion(state.records)));
     return out;
@@ -274,7 +382,9 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   if (::sg::Status s = store_->EnsureTables(); !s.ok()) {
     return Fail(std::move(out), StoreExitCode(s), s.message());
   }
-  // Another runner may have applied some or all while we waited.
+  if (!TakeFence(&out)) return out;
+  // Another runner may have applied some or all while we waited (for the
+  // lock, or for the fence: a stale run commits nothing after this point).
   if (!CheckState(source, &state, &out, options_.allow_out_of_order)) return out;
   plan = PlanUp(source, state.records, target);
   if (!plan.ok())
@@ -283,6 +393,10 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   size_t pending = plan->size();
   out.report["pending_count"] = pending;
   for (const SourceMigration* m : *plan) {
+    if (Stopping()) {
+      out.report["current_version"] = current;
+      return Interrupted(std::move(out), "about to apply " + m->migration.up.FileName());
+    }
     if (!Execute(*m, true, &out)) {
       out.report["current_version"] = current;
       return out;
@@ -301,9 +415,14 @@ Outcome Runner::Down(const Source& source, std::optional<int64_t> to, std::optio
   LockGuard guard(store_);
   StoreState state;
   if (!CheckState(source, &state, &out, /*allow_out_of_order=*/true)) return out;
+  if (state.table_exists && options_.fence_token > 0) {
+    if (!TakeFence(&out)) return out;
+    if (!CheckState(source, &state, &out, /*allow_out_of_order=*/true)) return out;
+  }
   auto plan = PlanDown(source, state.records, to, steps);
   if (!plan.ok()) return Fail(std::move(out), ExitCode::kUsage, plan.status().message());
   for (const DownStep& step : *plan) {
+    if (Stopping()) return Interrupted(std::move(out), "about to revert a migration");
     if (!Execute(*step.migration, false, &out)) return out;
   }
   auto after = store_->Read();

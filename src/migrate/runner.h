@@ -4,12 +4,18 @@
 // Guarantees: each migration runs at most once per successful record; a lock
 // timeout (SQLSTATE 55P03) is retried with backoff a bounded number of times;
 // nothing waits unboundedly (the runner lock is polled until --lock-wait);
-// with a fencing token, nothing is applied once a higher token is recorded.
+// with a fencing token the run first takes the fence (raises it to its
+// token, waiting for a migration of an older run in flight), re-reads what
+// is applied, and applies nothing once a higher token is recorded; a version
+// found applied under the fence is skipped, never run twice. When `stop`
+// turns true (SIGTERM) the store cancels, the migration rolls back and the
+// verb ends with kInterrupted.
 //
 // Thread-safety: not thread-safe. Ownership: borrows the store, the clock and
 // the progress callback, which must outlive it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -33,7 +39,8 @@ struct RunnerOptions {
   LockMode lock = LockMode::kAdvisory;
   std::chrono::milliseconds lock_wait = std::chrono::minutes(2);
   bool allow_out_of_order = false;
-  int64_t fence_token = 0;
+  int64_t fence_token = 0;  // 0: none (the runner lock serialises instead)
+  const std::atomic<bool>* stop = nullptr;  // borrowed; see the file comment
 };
 
 struct Outcome {
@@ -62,9 +69,20 @@ class Runner {
 
   Outcome Fail(Outcome out, ExitCode code, const std::string& message,
                std::string reason = "") const;
-  // Loads the state and rejects unfinished records and drift; fills `out`.
-  bool CheckState(const Source& source, StoreState* state, Outcome* out, bool allow_out_of_order);
+  // Loads the state and rejects unfinished records (unless `defer_unfinished`:
+  // read without the lock and the fence, a `running` record may be another
+  // live run's no-transaction file, judged only once we hold both) and
+  // drift; fills `out`.
+  bool CheckState(const Source& source, StoreState* state, Outcome* out, bool allow_out_of_order,
+                  bool defer_unfinished = false);
   bool AcquireLock(Outcome* out);
+  // With a token: raises the fence, retrying while another run's migration
+  // holds it, until --lock-wait. False (and `out` failed) when fenced out.
+  bool TakeFence(Outcome* out);
+  // Sleeps up to `d`, in slices, unless stopping; false when stopping.
+  bool Nap(Clock::Duration d);
+  bool Stopping() const { return options_.stop && options_.stop->load(); }
+  Outcome Interrupted(Outcome out, const std::string& where) const;
   // Runs one migration with bounded retries; false (and `out` failed) on error.
   bool Execute(const SourceMigration& m, bool up, Outcome* out);
   void NeedsRepairError(const AppliedRecord& r, const std::string& file, Outcome* out);

@@ -49,6 +49,16 @@ class FakeStore : public MigrationStore {
   Status Baseline(const std::vector<const SourceMigration*>&) override { return OkStatus(); }
   StatusOr<std::vector<int64_t>> ClearUnfinished() override { return std::vector<int64_t>{}; }
   std::vector<std::string> InvalidIndexes() override { return {}; }
+  ExecResult TakeFence(int64_t token, const ExecOptions&) override {
+    ExecResult r;
+    if (fence > token) {
+      r.outcome = ExecOutcome::kFenced;
+    } else {
+      fence = token;
+    }
+    return r;
+  }
+  void Cancel() override {}
 
   std::vector<AppliedRecord> records;
   int64_t fence = 0;

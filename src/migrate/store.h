@@ -2,7 +2,8 @@
 // that holds the schema and its tracking table. PgStore (pg_store.h) is the
 // real one; the runner never sees libpqxx.
 //
-// Thread-safety: not thread-safe; one runner drives one store.
+// Thread-safety: not thread-safe; one runner drives one store (except
+// Cancel(), from any thread).
 // Ownership: a store owns its connections and closes them on destruction.
 #pragma once
 
@@ -27,7 +28,10 @@ struct StoreState {
 struct ExecOptions {
   std::optional<std::chrono::milliseconds> lock_timeout;
   std::optional<std::chrono::milliseconds> statement_timeout;
-  int64_t fence_token = 0;  // 0: no fencing
+  // >= 1: the run's fencing token (see TakeFence). 0 only for a run that
+  // holds the runner lock instead (the command line refuses --lock=none
+  // without a token).
+  int64_t fence_token = 0;
 };
 
 // Why a statement failed, as PostgreSQL said it.
@@ -42,8 +46,9 @@ struct SqlFailure {
 enum class ExecOutcome {
   kDone,
   kSqlError,        // see failure; a transactional change was rolled back
-  kFenced,          // a higher fencing token is recorded: nothing was done
+  kFenced,          // the fence names another token: nothing was done
   kConnectionLost,  // see failure.message
+  kAlreadyDone,     // re-read under the fence: another run applied (reverted) it
 };
 
 struct ExecResult {
@@ -72,9 +77,19 @@ class MigrationStore {
   // Who holds the runner lock, for diagnostics ("" when unknown).
   virtual std::string DescribeLockHolder() = 0;
 
+  // Raises the fence to `token` (committed on its own) unless a higher token
+  // is recorded: kDone (the fence is ours), kFenced, or kSqlError with
+  // SQLSTATE 55P03 when a migration of another run holds the fence row
+  // longer than the (always bounded) lock wait: the caller retries.
+  virtual ExecResult TakeFence(int64_t token, const ExecOptions& options) = 0;
+
   // Runs `m`'s up script and records it: in one transaction with its tracking
   // row, or (no-transaction files) statement by statement with a record that
-  // says running, then applied or failed.
+  // says running, then applied or failed. With a fencing token the fence row
+  // is locked and compared first, for the whole transaction (no-transaction
+  // files: for the whole file, on a second session), and the version's record
+  // is re-read under that lock, so a run that planned from an older read
+  // never applies a version twice.
   virtual ExecResult Apply(const SourceMigration& m, const ExecOptions& options) = 0;
   // Runs `m`'s down script and deletes its record, likewise.
   virtual ExecResult Revert(const SourceMigration& m, const ExecOptions& options) = 0;
@@ -85,6 +100,11 @@ class MigrationStore {
   virtual StatusOr<std::vector<int64_t>> ClearUnfinished() = 0;
   // Indexes PostgreSQL marks INVALID (a failed CREATE INDEX CONCURRENTLY leaves one).
   virtual std::vector<std::string> InvalidIndexes() = 0;
+
+  // The one call that is safe from another thread (the signal thread): asks
+  // the server to cancel whatever statement runs now. The run then fails
+  // and rolls back as after any error.
+  virtual void Cancel() = 0;
 };
 
 }  // namespace sg::migrate

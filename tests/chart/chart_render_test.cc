@@ -29,14 +29,15 @@ using RuleKey = std::pair<std::string, std::string>;  // (apiGroup, resource)
 using Rules = std::map<RuleKey, std::set<std::string>>;
 
 // Exactly what src/controller and src/kube call per watched namespace: no
-// wildcard, no Secrets, no deletes, no get/update nobody calls.
+// wildcard, no Secrets, no deletes but of Jobs (stopping a deleted
+// SchemaMigration's runner), no get/update nobody calls.
 const Rules kWorkloadRules = {
     {{"schemagate.dev", "schemamigrations"}, {"list", "watch", "patch"}},
     {{"schemagate.dev", "schemamigrations/status"}, {"patch"}},
     {{"schemagate.dev", "schemamigrations/finalizers"}, {"update"}},
     {{"", "configmaps"}, {"list", "watch"}},
     {{"", "pods"}, {"list", "watch"}},
-    {{"batch", "jobs"}, {"list", "watch", "create"}},
+    {{"batch", "jobs"}, {"list", "watch", "create", "delete"}},
     {{"events.k8s.io", "events"}, {"create", "patch"}},
 };
 const Rules kLeaseRules = {

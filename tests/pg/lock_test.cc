@@ -122,7 +122,7 @@ TEST_F(LockTest, LockNoneSkipsTheRunnerLock) {
   pqxx::connection holder(url_);
   pqxx::nontransaction h(holder);
   h.exec_params("SELECT pg_advisory_lock($1)", RunnerLockKey(url_));
-  RunResult r = Migrate({"up", "--lock", "none", "--lock-wait", "100ms"});
+  RunResult r = Migrate({"up", "--lock", "none", "--fence-token", "1", "--lock-wait", "100ms"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(AppliedVersions(), (std::vector<int64_t>{1, 2}));
 }
@@ -156,9 +156,10 @@ TEST_F(LockTest, FenceIsCheckedInsideEachMigrationTransaction) {
   newer_opts.fence_token = 9;
   migrate::ExecOptions stale_opts;
   stale_opts.fence_token = 8;
-  // The newer run records its token with a migration of its own first.
+  // The newer run takes the fence and applies a migration of its own.
   Write("0003_x.up.sql", "CREATE TABLE x (y int);\n");
   auto source2 = migrate::LoadSource(dir_.string());
+  EXPECT_EQ((*newer)->TakeFence(9, newer_opts).outcome, migrate::ExecOutcome::kDone);
   EXPECT_EQ((*newer)->Apply(*source2->Find(3), newer_opts).outcome, migrate::ExecOutcome::kDone);
   EXPECT_EQ((*stale)->Apply(*m, stale_opts).outcome, migrate::ExecOutcome::kFenced);
   EXPECT_EQ(Scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), 1);

@@ -52,8 +52,10 @@ Exactly what the operator calls in each watched namespace (src/controller,
 src/kube): informers (list/watch) on SchemaMigrations, ConfigMaps, Jobs and
 Pods; merge patches of SchemaMigrations (its finalizer) and of their status;
 creating Jobs, whose owner references block the owner's deletion
-(schemamigrations/finalizers update); events.k8s.io Events (create, then
-patch to count repeats). It never reads Secrets.
+(schemamigrations/finalizers update), and deleting them (a deleted
+SchemaMigration's running Job, or one whose database Lease was lost);
+events.k8s.io Events (create, then patch to count repeats). It never reads
+Secrets.
 */}}
 {{- define "schemagate.workloadRules" -}}
 - apiGroups: [schemagate.dev]
@@ -70,7 +72,7 @@ patch to count repeats). It never reads Secrets.
   verbs: [list, watch]
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [list, watch, create]
+  verbs: [list, watch, create, delete]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]

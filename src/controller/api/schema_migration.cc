@@ -288,6 +288,9 @@ ObjectMeta ParseMeta(const Json& object) {
   m.resource_version = md.value("resourceVersion", "");
   m.generation = md.value("generation", int64_t{0});
   m.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
+  if (m.deleting && md["deletionTimestamp"].is_string()) {
+    m.deletion_timestamp = md["deletionTimestamp"].get<std::string>();
+  }
   if (md.contains("annotations") && md["annotations"].is_object()) {
     for (const auto& [k, v] : md["annotations"].items()) {
       if (v.is_string()) m.annotations[k] = v.get<std::string>();

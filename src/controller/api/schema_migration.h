@@ -119,6 +119,7 @@ struct ObjectMeta {
   std::string resource_version;
   int64_t generation = 0;
   bool deleting = false;
+  std::string deletion_timestamp;  // RFC 3339, "" when not deleting
   std::map<std::string, std::string> annotations;
   std::vector<std::string> finalizers;
   bool HasFinalizer(const std::string& f) const;

@@ -46,7 +46,9 @@ class Decider {
   void Idle(const JobOutcome* except = nullptr) {
     bool other_active = std::any_of(active_.begin(), active_.end(),
                                     [&](const JobOutcome* j) { return j != except; });
-    if (other_active) {
+    // A runner pod still running (its Job failed, was deleted, or orphaned
+    // it) keeps the Lease: no other Job may start beside it.
+    if (other_active || !in_.live_pods.empty()) {
       d_.want_lease = true;
       d_.requeue_after = in_.lease.retry_in;
     } else if (in_.status.database.lease_holder == in_.holder_identity ||
@@ -102,16 +104,31 @@ Decision Decider::Run() {
 }
 
 void Decider::Deleting() {
-  // Release at once, even while our Job still runs: deleting is the user's
-  // "stop", the garbage collector deletes the Job (owner reference) once
-  // the object is gone, and the fence token stops a runner that is still
-  // terminating from committing after a newer holder's first migration
-  // (docs/controller.md, "Deletion and the finalizer"). Never renew here:
-  // the object is going away.
+  // Deleting is the user's "stop": delete our running Jobs now (the garbage
+  // collector would only once the object is gone, after our finalizer),
+  // keep the Lease while a runner pod still runs, then release it and let
+  // the object go. Never a new Job, never a status write.
   d_.status = in_.status;
+  for (const JobOutcome* j : active_) d_.delete_jobs.push_back(j->name);
+  const bool has = in_.meta.HasFinalizer(kFinalizer);
+  if (has && !in_.live_pods.empty()) {
+    auto deleted = ParseTime(in_.meta.deletion_timestamp);
+    bool gave_up = deleted && in_.now - *deleted >= kDeletionPodWait;
+    if (!gave_up) {
+      d_.want_lease = true;
+      d_.requeue_after = std::min<Clock::Duration>(in_.lease.retry_in, std::chrono::seconds(5));
+      return;
+    }
+    Event(true, "RunnerPodNotTerminated",
+          "pod " + in_.live_pods.front() + " has not terminated " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(kDeletionPodWait).count()) +
+              " s after deletion; releasing the database Lease anyway (the fence stops that "
+              "runner from committing)");
+  }
   d_.forget = true;
   bool ours = in_.status.database.lease_holder == in_.holder_identity;
-  if (in_.meta.HasFinalizer(kFinalizer)) {
+  if (has) {
     d_.finalizer = FinalizerAction::kRemove;
     d_.release_lease = true;
   } else if (ours) {
@@ -196,9 +213,13 @@ void Decider::Decide() {
     std::string msg = "Job " + job->name + " is migrating to " + VersionText(target_);
     d_.want_lease = true;
     if (in_.lease.tried && !in_.lease.held) {
+      // Another holder took the Lease (we did not renew in time): the
+      // runner is fenced out at its next migration; stop it now.
       msg += "; the database Lease is held by " +
              (in_.lease.holder.empty() ? std::string("nobody") : in_.lease.holder) +
-             " (a stale Job is fenced out)";
+             ": the Job is stopped (its runner is fenced out)";
+      d_.delete_jobs.push_back(job->name);
+      Event(true, "LeaseLost", msg);
     }
     Progress("JobRunning", msg);
     d_.requeue_after = in_.lease.retry_in;
@@ -297,6 +318,12 @@ void Decider::StartJob() {
   if (!in_.lease.held) {
     Progress("WaitingForLease", "waiting for database Lease " + in_.lease_name + " (" +
                                     in_.identity + ") held by " + in_.lease.holder);
+    return;
+  }
+  if (in_.lease.fencing_token < 1) {
+    // Never a Job without a token: its runner would be unfenced.
+    Progress("WaitingForLease",
+             "database Lease " + in_.lease_name + " is held but has no fencing token yet");
     return;
   }
   JobPlan plan;

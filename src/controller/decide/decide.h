@@ -13,8 +13,16 @@
 // Finalizer (kFinalizer): wanted exactly while the SchemaMigration wants the
 // Lease (a Job is to start, runs, or waits for the Lease). Added before the
 // Lease is tried, removed once nothing is wanted (after releasing the Lease
-// if it still names us). On deletion: release at once, forget bookkeeping,
-// remove the finalizer; the garbage collector deletes the Jobs.
+// if it still names us).
+//
+// The Lease outlives the runner: it is released only when no pod of this
+// SchemaMigration's Jobs is still running (live_pods, found by label, so an
+// orphaned pod of a deleted Job counts), whatever happened to the Job. On
+// deletion: delete the active Jobs (their runners stop within 2 s of
+// SIGTERM), keep renewing while a pod runs, then release, forget the
+// bookkeeping and remove the finalizer; after kDeletionPodWait the wait
+// gives up with a Warning (the fence still stops that runner from
+// committing). A Job whose Lease another holder took is deleted.
 //
 // Recheck: with recheck_interval > 0, a Ready object whose last Job ended
 // that long ago runs a new Job (a new attempt) to re-verify the database. A
@@ -44,7 +52,7 @@ struct LeaseView {
   bool tried = false;  // the reconciler stepped the claim for this decision
   bool held = false;   // we (this SchemaMigration) hold it now
   std::string holder;  // observed holder ("" = free or unknown)
-  int32_t fencing_token = 0;
+  int64_t fencing_token = 0;
   Clock::Duration retry_in = std::chrono::seconds(15);  // next step due in
 };
 
@@ -59,6 +67,9 @@ struct Observed {
   std::string holder_identity;  // HolderIdentity(meta)
   // Every Job owned by this SchemaMigration, as observed.
   std::vector<JobOutcome> jobs;
+  // Pods labelled as this SchemaMigration's runners that have not
+  // terminated (phase neither Succeeded nor Failed), Job or no Job.
+  std::vector<std::string> live_pods;
   LeaseView lease;
   Clock::WallTime now;
   std::string default_image;
@@ -81,11 +92,16 @@ struct Decision {
   bool want_lease = false;     // acquire or renew the database Lease
   bool release_lease = false;  // no Job of ours runs: free the Lease
   std::optional<JobPlan> create_job;
+  std::vector<std::string> delete_jobs;  // background propagation: pods get SIGTERM
   std::optional<Clock::Duration> requeue_after;  // nullopt: wait for a change
   std::vector<EventNote> events;
 };
 
 Decision Decide(const Observed& in);
+
+// How long a deleted SchemaMigration keeps its Lease for a runner pod that
+// does not terminate (a node that went away): then it is released anyway.
+inline constexpr Clock::Duration kDeletionPodWait = std::chrono::minutes(2);
 
 // When a Ready object with this status is due for a recheck: its last Job's
 // completion (else start, else Ready's transition) plus `interval`.

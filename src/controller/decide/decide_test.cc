@@ -357,7 +357,93 @@ TEST_F(DecideTest, NoFinalizerWhenNoLeaseIsWanted) {
   EXPECT_TRUE(d.release_lease);
 }
 
-TEST_F(DecideTest, DeletionReleasesAtOnceEvenWhileTheJobRunsAndRemovesTheFinalizer) {
+TEST_F(DecideTest, NoJobWithoutAFencingToken) {
+  in_.lease = {};
+  Decide(in_);
+  in_.lease.tried = true;
+  in_.lease.held = true;
+  in_.lease.holder = in_.holder_identity;
+  in_.lease.fencing_token = 0;
+  Decision d = Decide(in_);
+  EXPECT_FALSE(d.create_job);
+  EXPECT_TRUE(d.want_lease);
+  EXPECT_EQ(Cond(d, kReconciling).reason, "WaitingForLease");
+}
+
+// Deleted while the runner's pod still runs: stop the Job, keep the Lease
+// (renewing) until the pod has terminated, then release and let go.
+TEST_F(DecideTest, DeletionStopsTheJobAndHoldsTheLeaseUntilItsPodTerminated) {
+  in_.meta.finalizers = {kFinalizer};
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  in_.live_pods = {Desired() + "-abcde"};
+  Store(Run());
+  in_.meta.deleting = true;
+  in_.meta.deletion_timestamp = FormatTime(clock_.WallNow());
+  Decision d = Run();
+  EXPECT_EQ(d.delete_jobs, std::vector<std::string>{Desired()});
+  EXPECT_FALSE(d.release_lease);
+  EXPECT_TRUE(d.want_lease);
+  EXPECT_EQ(d.finalizer, FinalizerAction::kNone);
+  EXPECT_FALSE(d.forget);
+  EXPECT_TRUE(d.requeue_after);
+  // The pod has terminated (the Job may linger): release, then let go.
+  in_.live_pods.clear();
+  Decision done = Run();
+  EXPECT_TRUE(done.release_lease);
+  EXPECT_FALSE(done.want_lease);
+  EXPECT_EQ(done.finalizer, FinalizerAction::kRemove);
+  EXPECT_TRUE(done.forget);
+}
+
+TEST_F(DecideTest, DeletionGivesUpWaitingForAPodAfterTheBound) {
+  in_.meta.finalizers = {kFinalizer};
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  in_.live_pods = {Desired() + "-abcde"};
+  Store(Run());
+  in_.meta.deleting = true;
+  in_.meta.deletion_timestamp = FormatTime(clock_.WallNow());
+  clock_.Advance(kDeletionPodWait + 1s);
+  in_.now = clock_.WallNow();
+  Decision d = Run();
+  EXPECT_TRUE(d.release_lease);
+  EXPECT_EQ(d.finalizer, FinalizerAction::kRemove);
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_TRUE(d.events[0].warning);
+  EXPECT_NE(d.events[0].message.find(Desired() + "-abcde"), std::string::npos);
+}
+
+// The Job vanished (deleted by hand, orphaning its pod): the Lease stays ours
+// while the pod runs, so no other SchemaMigration's Job starts beside it.
+TEST_F(DecideTest, VanishedJobKeepsTheLeaseWhileItsPodRuns) {
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Store(Run());
+  in_.jobs.clear();
+  in_.live_pods = {Desired() + "-abcde"};
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kReconciling).reason, "JobLost");
+  EXPECT_FALSE(d.release_lease);
+  EXPECT_TRUE(d.want_lease);
+  Store(d);
+  in_.live_pods.clear();
+  Decision gone = Run();
+  EXPECT_TRUE(gone.release_lease);
+}
+
+// A Job whose Lease another holder took (we did not renew in time) is
+// stopped: its runner is fenced out anyway, and must not keep working.
+TEST_F(DecideTest, LeaseLostWhileTheJobRunsDeletesTheJob) {
+  Store(Run());
+  in_.jobs = {Job(Desired(), JobPhase::kActive)};
+  Decision d = Run(false, "other/sm/uid-2");
+  EXPECT_EQ(d.delete_jobs, std::vector<std::string>{Desired()});
+  ASSERT_FALSE(d.events.empty());
+  EXPECT_EQ(d.events.back().reason, "LeaseLost");
+}
+
+TEST_F(DecideTest, DeletionWithoutARunnerPodReleasesAtOnceAndRemovesTheFinalizer) {
   in_.meta.finalizers = {kFinalizer};
   Store(Run());
   in_.jobs = {Job(Desired(), JobPhase::kActive)};

@@ -127,6 +127,9 @@ json BuildJob(const ObjectMeta& meta, const SchemaMigrationSpec& spec, const Job
 
   json pod_spec = {
       {"restartPolicy", "Never"},
+      // The runner stops within 2 s of SIGTERM (it cancels the statement in
+      // flight); the controller holds the Lease until the pod has gone.
+      {"terminationGracePeriodSeconds", kRunnerGracePeriodSeconds},
       {"automountServiceAccountToken", false},
       {"securityContext",
        {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
@@ -147,7 +150,8 @@ json BuildJob(const ObjectMeta& meta, const SchemaMigrationSpec& spec, const Job
                     {{"containerName", "migrate"}, {"operator", "In"}, {"values", {2, 3, 4, 6}}}}});
   rules.push_back(
       {{"action", "Count"},
-       {"onExitCodes", {{"containerName", "migrate"}, {"operator", "In"}, {"values", {5, 7}}}}});
+       {"onExitCodes",
+        {{"containerName", "migrate"}, {"operator", "In"}, {"values", {5, 7, 8}}}}});
 
   json job = {{"apiVersion", "batch/v1"},
               {"kind", "Job"},

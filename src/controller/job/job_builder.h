@@ -16,9 +16,12 @@
 
 namespace sg::controller {
 
+// The runner pod's grace period: the runner stops within 2 s of SIGTERM.
+inline constexpr int kRunnerGracePeriodSeconds = 10;
+
 struct JobPlan {
   std::string name;
-  int32_t fence_token = 0;
+  int64_t fence_token = 0;  // >= 1: Decide never plans a Job without one
   std::optional<int64_t> target;  // nullopt: the newest in the source
   bool down = false;              // migrate down --to *target
   std::vector<std::string> config_maps;

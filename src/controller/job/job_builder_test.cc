@@ -78,7 +78,9 @@ TEST(JobBuilderTest, SecretRefJob) {
   EXPECT_EQ(rules[1]["action"], "FailJob");
   EXPECT_EQ(rules[1]["onExitCodes"]["values"], json({2, 3, 4, 6}));
   EXPECT_EQ(rules[2]["action"], "Count");
-  EXPECT_EQ(rules[2]["onExitCodes"]["values"], json({5, 7}));
+  EXPECT_EQ(rules[2]["onExitCodes"]["values"], json({5, 7, 8}));  // 8: SIGTERM, retried
+  // The runner stops within 2 s of SIGTERM; the Lease waits for the pod.
+  EXPECT_EQ(job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"], 10);
 }
 
 TEST(JobBuilderTest, DiscreteFieldsAndImageSource) {

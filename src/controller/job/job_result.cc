@@ -48,7 +48,7 @@ JobOutcome ObserveJob(const json& job, const std::vector<json>& pods) {
   o.name = md.value("name", "");
   if (md.contains("annotations") && md["annotations"].is_object()) {
     try {
-      o.fence_token = std::stoi(md["annotations"].value("schemagate.dev/fence-token", "0"));
+      o.fence_token = std::stoll(md["annotations"].value("schemagate.dev/fence-token", "0"));
     } catch (...) {
       o.fence_token = 0;
     }

@@ -26,7 +26,7 @@ struct JobOutcome {
   std::string job_message;
   std::string start_time;
   std::string completion_time;
-  int32_t fence_token = 0;
+  int64_t fence_token = 0;
 
   // runner.error.reason, else a reason derived from the Job.
   std::string Reason() const;

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Deleting a SchemaMigration that holds its database Lease releases the Lease
-# at once (finalizer schemagate.dev/release-lease), not after its 60 s
-# expiry, and a second SchemaMigration waiting for the same database starts
-# its Job right away. The finalizer is present only while a Lease is held or
-# wanted; with the controller stopped, deletion waits until the finalizer is
-# removed by hand (the documented way out).
+# Deleting a SchemaMigration whose Job is migrating stops that Job (its runner
+# cancels on SIGTERM within 2 s) and releases the database Lease as soon as
+# the runner's pod has terminated, not at once and not after the Lease's 60 s
+# expiry (finalizer schemagate.dev/release-lease); a second SchemaMigration
+# waiting for the same database then starts its Job. The first migration is
+# shorter than the pod's grace period, so a Lease released before the runner
+# stopped would show two runners at once: a sampler counts the runners
+# connected to the database (pg_stat_activity, the database's own view) all
+# along and must never see two. The finalizer is present only while a Lease
+# is held or wanted; with the controller stopped, deletion waits until the
+# finalizer is removed by hand (the documented way out).
 source "$SG_ROOT/tests/e2e/cluster/lib.sh"
 source "$(dirname "$0")/lib_controller.sh"
 apply_crd
@@ -32,8 +37,25 @@ finalizers() { k -n "$NS" get sm "$1" -o 'jsonpath={.metadata.finalizers}'; }
 running() { [[ $(k -n "$NS" get pods -l "schemagate.dev/migration=$1" -o 'jsonpath={.items[*].status.phase}') == Running ]]; }
 reason() { k -n "$NS" get sm "$1" -o 'jsonpath={.status.conditions[?(@.type=="Reconciling")].reason}'; }
 
-create_sm first 'select pg_sleep(300); create table first_t (id int);'
+# Runner sessions (not their lock or fence sessions) connected to app, every
+# 100 ms, at most 10 min.
+SAMPLES=$(mktemp /tmp/sg-e2e-runners.XXXXXX)
+(
+  for _ in $(seq 6000); do
+    "${PSQL[@]}" -d postgres -c "select count(*) from pg_stat_activity where datname = 'app'
+      and application_name like 'schemagate %' and application_name not like 'schemagate lock %'
+      and application_name not like 'schemagate fence %'" >>"$SAMPLES" 2>/dev/null || true
+    sleep 0.1
+  done
+) &
+SAMPLER=$!
+CLEANUPS+=("kill $SAMPLER 2>/dev/null")
+max_runners() { sort -n "$SAMPLES" | tail -n1; }
+
+create_sm first 'select pg_sleep(8); create table first_t (id int);'
 wait_for 120 "the first migration pod to run" running first
+connected() { [[ $(tail -n1 "$SAMPLES") == 1 ]]; }
+wait_for 30 "the sampler to see first's runner connected" connected
 lease=$(sm_field first '{.status.database.leaseName}')
 holder_first="$NS/first/$(sm_field first '{.metadata.uid}')"
 lease_holder() { k -n "$NS" get lease "$lease" -o 'jsonpath={.spec.holderIdentity}'; }
@@ -51,12 +73,16 @@ k -n "$NS" delete sm first --wait=false >/dev/null
 deleted=$SECONDS
 left_first() { [[ $(lease_holder) != "$holder_first" ]]; }
 gone() { ! k -n "$NS" get sm "$1" >/dev/null 2>&1; }
+stopped() { [[ $(k -n "$NS" get pods -l schemagate.dev/migration=first \
+  -o 'jsonpath={.items[*].status.phase}') != *Running* ]]; }
+wait_for 30 "first's runner pod to stop" stopped
+stopped_after=$((SECONDS - deleted))
 wait_for 50 "the Lease to leave first" left_first
 released=$((SECONDS - deleted))
 wait_for 30 "sm/first to be gone" gone first
 gone=$((SECONDS - deleted))
 ((released < 20)) || fail "Lease released ${released}s after the delete (expiry is 60 s)"
-pass "Lease released ${released}s after deleting first (object gone after ${gone}s)"
+pass "first's runner stopped ${stopped_after}s after the delete, the Lease was released ${released}s after it (object gone after ${gone}s)"
 
 jobs_of() { k -n "$NS" get jobs -l "schemagate.dev/migration=$1" -o name; }
 has_job() { [[ -n $(jobs_of "$1") ]]; }
@@ -79,6 +105,9 @@ wait_for 60 "first's Job to be garbage-collected" no_job first
 [[ $("${PSQL[@]}" -d app -c "select count(*) from pg_tables where tablename = 'first_t'") == 0 ]] ||
   fail "the deleted SchemaMigration's migration committed"
 pass "Ready second has no finalizer, the Lease is free, first's Job was collected and never committed"
+[[ $(max_runners) == 1 ]] || fail "at some moment $(max_runners) runners were connected to the database at once"
+echo "FIGURES: runner samples: $(wc -l <"$SAMPLES"), at most $(max_runners) runner(s) connected at any moment"
+pass "never two runners on the database at once ($(wc -l <"$SAMPLES") samples of pg_stat_activity)"
 
 # Controller down: deletion waits for the finalizer; removing it by hand frees it.
 create_sm third 'select pg_sleep(300);'
