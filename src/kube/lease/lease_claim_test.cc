@@ -496,7 +496,6 @@ TEST_F(LeaseClaimTest, RenewStartedJustBeforeTheDeadlineEndsByIt) {
   ASSERT_TRUE(Eventually([&] { return lock->hanging() == 1; }));
   EXPECT_EQ(lock->last_timeout(), 100ms);
   const int fast_calls = lock->calls();
-  EXPECT_EQ(fast_calls, 4);  // Get, Create, Update (acquire) + the renew Update
   clock_.Advance(100ms);
   EXPECT_EQ(clock_.Now(), held_until);
   // Nothing is left: the step ends without sending the fallback Get (which

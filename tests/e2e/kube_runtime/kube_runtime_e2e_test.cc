@@ -177,7 +177,10 @@ TEST_F(KubeRuntimeE2eTest, LeaseClaimsAsNamedPerDatabaseLocks) {
 
   auto r = a_orders->TryAcquireOrRenew();
   ASSERT_TRUE(r.ok() && *r) << r.status();
-  EXPECT_EQ(a_orders->FencingToken(), 0);
+  // Created free, then taken over: the token is the created resourceVersion
+  // + 1, never 0 (0 means "no fencing" to the runner).
+  const int64_t a_token = a_orders->FencingToken().value_or(0);
+  EXPECT_GE(a_token, 2);
   r = b_orders->TryAcquireOrRenew();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(*r);
@@ -187,15 +190,18 @@ TEST_F(KubeRuntimeE2eTest, LeaseClaimsAsNamedPerDatabaseLocks) {
 
   r = a_orders->TryAcquireOrRenew();  // renew (optimistic update)
   ASSERT_TRUE(r.ok() && *r) << r.status();
+  EXPECT_EQ(a_orders->FencingToken(), a_token);  // renewals keep it
   ASSERT_TRUE(a_orders->Release().ok());
   r = b_orders->TryAcquireOrRenew();  // free at once after the release
   ASSERT_TRUE(r.ok() && *r) << r.status();
-  EXPECT_EQ(b_orders->FencingToken(), 1);
+  const int64_t b_token = b_orders->FencingToken().value_or(0);
+  EXPECT_GT(b_token, a_token);
 
   // The server enforces the optimistic concurrency the claims rely on.
   KubeLeaseLock raw(&client_->transport(), ns_, "db-orders");
   auto current = raw.Get(5s);
   ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->record.fencing_token, b_token);  // the annotation, as stored
   LeaseRecord stolen = current->record;
   stolen.holder_identity = "intruder";
   ASSERT_TRUE(raw.Update(current->resource_version, stolen, 5s).ok());

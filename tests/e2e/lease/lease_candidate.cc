@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
 
   LeaderElectorConfig ec;
   ec.identity = argv[4];
-  ec.callbacks.on_started_leading = [](int32_t token) { Say("started " + std::to_string(token)); };
+  ec.callbacks.on_started_leading = [](int64_t token) { Say("started " + std::to_string(token)); };
   ec.callbacks.on_stopped_leading = [] { Say("stopped"); };
   ec.callbacks.on_new_leader = [](const std::string& who) { Say("new-leader " + who); };
   auto elector = LeaderElector::New(std::move(lock), ec, sg::Clock::Real());

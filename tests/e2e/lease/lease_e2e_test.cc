@@ -5,7 +5,9 @@
 // saw the record change). The takeover times are printed, not asserted;
 // the test asserts that exactly one candidate leads at a time, that the
 // standby takes over before a generous deadline, and that leaseTransitions
-// (the fencing token) increases with each change of holder.
+// and the fencing token (annotation schemagate.dev/fencing-token, derived
+// from the real API server's resourceVersions) increase with each change of
+// holder.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -246,7 +248,13 @@ class LeaseE2eTest : public ::testing::Test {
     if (!got.ok()) return {};
     auto r = LeaseRecordFromSpec((*got)["spec"]);
     EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : LeaseRecord{};
+    if (!r.ok()) return LeaseRecord{};
+    const auto& meta = (*got)["metadata"];
+    if (meta.contains("annotations") && meta["annotations"].contains(kFencingTokenAnnotation)) {
+      r->fencing_token =
+          ParsePositiveInt64(meta["annotations"][kFencingTokenAnnotation].get<std::string>());
+    }
+    return *r;
   }
 
   std::string kubeconfig_;
@@ -265,6 +273,8 @@ TEST_F(LeaseE2eTest, StandbyTakesOverAfterGracefulStopAndAfterCrash) {
   LeaseRecord first = Lease();
   EXPECT_EQ(first.holder_identity, "candidate-a");
   EXPECT_EQ(first.lease_duration_seconds, 15);
+  ASSERT_TRUE(first.fencing_token.has_value());
+  EXPECT_GE(*first.fencing_token, 2);
 
   // b must stay a standby while a renews: give it a few retry periods.
   EXPECT_FALSE(b->WaitForLine("started", Steady::now() + 7s)) << b->Output();
@@ -280,6 +290,7 @@ TEST_F(LeaseE2eTest, StandbyTakesOverAfterGracefulStopAndAfterCrash) {
   LeaseRecord second = Lease();
   EXPECT_EQ(second.holder_identity, "candidate-b");
   EXPECT_EQ(second.lease_transitions, first.lease_transitions + 1);
+  EXPECT_GT(second.fencing_token.value_or(0), *first.fencing_token);
 
   // Crash: SIGKILL -> nothing released -> c waits out LeaseDuration from
   // its own observation of b's last renewal.
@@ -294,6 +305,7 @@ TEST_F(LeaseE2eTest, StandbyTakesOverAfterGracefulStopAndAfterCrash) {
   LeaseRecord third = Lease();
   EXPECT_EQ(third.holder_identity, "candidate-c");
   EXPECT_EQ(third.lease_transitions, second.lease_transitions + 1);
+  EXPECT_GT(third.fencing_token.value_or(0), second.fencing_token.value_or(0));
 
   c->Signal(SIGTERM);
   EXPECT_EQ(c->WaitExit(), 0);
