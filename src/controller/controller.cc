@@ -8,7 +8,6 @@
 #include "controller/api/identity.h"
 #include "kube/events/client_event_sink.h"
 #include "kube/lease/kube_lease_lock.h"
-#include "kube/lease/leader_elector.h"
 #include "kube/workqueue/work_queue.h"
 
 namespace sg::controller {
@@ -57,6 +56,15 @@ Status Controller::Ready() const {
 
 size_t Controller::QueueDepth() const { return queue_->Len(); }
 
+bool Controller::MayAct() const {
+  if (!leading_.load()) return false;
+  const kube::LeaderElector* elector = elector_.load();
+  // leader_elect off: leading_ is all there is. With it, leading_ follows the
+  // callbacks, which fire only after the fact; IsLeader() turns false on
+  // its own at the renew deadline.
+  return !options_.leader_elect || (elector && elector->IsLeader());
+}
+
 void Controller::Stop() {
   stopped_ = true;
   std::lock_guard<std::mutex> l(mu_);
@@ -95,7 +103,14 @@ void Controller::EnqueueIdentity(const std::string& identity) {
 
 void Controller::Worker(int index) {
   const observe::ControllerMetrics* m = options_.reconciler.metrics;
-  while (auto key = queue_->Get()) {
+  while (MayAct()) {
+    auto key = queue_->Get();
+    if (!key) break;
+    // Get may have blocked past the end of our leadership.
+    if (!MayAct()) {
+      queue_->Done(*key);
+      break;
+    }
     auto slash = key->find('/');
     std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
     liveness_.Started(index, *key);
@@ -144,6 +159,7 @@ Status Controller::RunLeading() {
       client_, Caches{migrations_.get(), config_maps_.get(), jobs_.get(), pods_.get()}, clock_,
       options_.reconciler, recorder_.get());
   reconciler_->SetOnLeaseReleased([this](const std::string& id) { EnqueueIdentity(id); });
+  reconciler_->SetMayAct([this] { return MayAct(); });
 
   migrations_->AddHandlers(
       {[this](const kube::ObjectPtr& o) { EnqueueObject(o); },
@@ -193,7 +209,19 @@ Status Controller::RunLeading() {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return stopping_ || lost_; });
   }
-  queue_->ShutDownWithDrain(clock_->Now() + std::chrono::seconds(30));
+  bool lost;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    lost = lost_;
+  }
+  if (lost) {
+    // No drain: a standby may lead soon; what is queued is its work now.
+    queue_->ShutDown();
+  } else {
+    // Stop(): still leading (the Lease is released after this), so finish
+    // what was taken, for at most 30 s.
+    queue_->ShutDownWithDrain(clock_->Now() + std::chrono::seconds(30));
+  }
   for (auto& t : workers) t.join();
   liveness_.SetInformers({});
   synced_ = false;
@@ -214,7 +242,8 @@ Status Controller::Run() {
       &client_->transport(), options_.reconciler.operator_namespace, options_.leader_lease_name);
   kube::LeaderElectorConfig cfg;
   cfg.identity = options_.identity;
-  cfg.callbacks.on_started_leading = [this](int32_t) {
+  cfg.callbacks.on_started_leading = [this](int64_t token) {
+    options_.logger.Info("acquired the leader Lease", {{"fencing_token", token}});
     std::lock_guard<std::mutex> l(mu_);
     started_leading_ = true;
     SetLeader(true);
@@ -230,6 +259,12 @@ Status Controller::Run() {
     options_.logger.Info("leader changed", {{"leader", id.empty() ? std::string("nobody") : id}});
   };
   SG_ASSIGN_OR_RETURN(auto elector, kube::LeaderElector::New(std::move(lock), cfg, clock_));
+  const std::string lease_name =
+      options_.reconciler.operator_namespace + "/" + options_.leader_lease_name;
+  elector_ = elector.get();
+  const kube::LeaseClaim* claim = &elector->claim();
+  liveness_.SetLeaderLease(lease_name, claim->timings().lease_duration,
+                           [claim] { return claim->RenewedAt(); });
   Status elector_status;
   std::thread election([&] {
     elector_status = elector->Run();
@@ -237,9 +272,8 @@ Status Controller::Run() {
     if (!stopping_) lost_ = true;
     cv_.notify_all();
   });
-  options_.logger.Info("waiting for leadership", {{"lease", options_.reconciler.operator_namespace +
-                                                                "/" + options_.leader_lease_name},
-                                                  {"identity", options_.identity}});
+  options_.logger.Info("waiting for leadership",
+                       {{"lease", lease_name}, {"identity", options_.identity}});
   bool lead = false;
   {
     std::unique_lock<std::mutex> l(mu_);
@@ -254,6 +288,8 @@ Status Controller::Run() {
   elector->Stop();  // releases the Lease when we still hold it
   election.join();
   SetLeader(false);
+  liveness_.SetLeaderLease("", Clock::Duration::zero(), nullptr);
+  elector_ = nullptr;
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> l(mu_);
   if (lost_ && !stopping_)

@@ -7,14 +7,24 @@
 // kFailedPrecondition (exit and restart, as client-go users do). Stop()
 // (SIGTERM) drains the workers and releases the leader Lease.
 //
+// Acting only while leading: MayAct() is the elector's time-bounded
+// IsLeader() (false from the renew deadline of the last renewal on, which
+// is before a standby may lead, see lease_claim.h). A worker checks it
+// before taking each key, and the Reconciler gets it (SetMayAct) to check
+// before it acts (creates a Job). On losing leadership the queue is shut down without a
+// drain: no worker takes another key; a reconcile in flight ends on its own
+// (every API call in it is bounded) and is told by MayAct() not to act.
+//
 // Observability: logs through options.logger; when options.metrics is set,
 // updates reconciles/errors/leader here and passes it to the Reconciler (runs,
 // durations, applied version, Lease wait). Ready() is the /readyz answer,
-// Live() the /healthz one (liveness.h: a wedged worker or informer).
+// Live() the /healthz one (liveness.h: a wedged worker or informer, or a
+// leader that stopped renewing its Lease).
 //
-// Thread-safety: Run() on one thread; Stop(), Ready(), Live(), IsLeader() and
-// QueueDepth() from any thread (signal thread, health server). Ownership:
-// borrows the Client, the Clock and the metrics (which must outlive Run()).
+// Thread-safety: Run() on one thread; Stop(), Ready(), Live(), IsLeader(),
+// MayAct() and QueueDepth() from any thread (signal thread, health server,
+// workers). Ownership: borrows the Client, the Clock and the metrics (which
+// must outlive Run()).
 #pragma once
 
 #include <atomic>
@@ -30,6 +40,7 @@
 #include "controller/reconciler.h"
 #include "kube/client/client.h"
 #include "kube/events/event_sink.h"
+#include "kube/lease/leader_elector.h"
 #include "kube/workqueue/work_queue.h"
 #include "observe/log/log.h"
 
@@ -58,6 +69,9 @@ class Controller {
   void Stop();
 
   bool IsLeader() const { return leading_.load(); }
+  // This process may still act on the cluster: it leads and, with leader
+  // election, holds the Lease within its renew deadline right now.
+  bool MayAct() const;
   // Readiness: OK once the caches of a leading controller have synced, and
   // while a replica stands by for leadership (it can take over at once);
   // kUnavailable while leading with caches still syncing, and after Stop().
@@ -86,6 +100,8 @@ class Controller {
   std::unique_ptr<kube::EventRecorder> recorder_;
   std::unique_ptr<Reconciler> reconciler_;
 
+  // Set while Run()'s elector exists (workers and MayAct() read it).
+  std::atomic<const kube::LeaderElector*> elector_{nullptr};
   std::atomic<bool> leading_{false};
   std::atomic<bool> synced_{false};
   std::atomic<bool> stopped_{false};
