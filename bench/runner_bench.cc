@@ -120,7 +120,9 @@ std::vector<Variant> ApplyVariants(const Options& o, const std::string& dir,
   return {
       {"runner", {o.schemagate, "migrate", "up", "--dir", dir}, true},
       {"psql", {FindPsql(o.psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", script}, false},
-      {"runner --lock none", {o.schemagate, "migrate", "up", "--lock", "none", "--dir", dir}, true},
+      {"runner --lock none",
+       {o.schemagate, "migrate", "up", "--lock", "none", "--fence-token", "1", "--dir", dir},
+       true},
   };
 }
 
