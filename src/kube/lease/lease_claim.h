@@ -62,13 +62,15 @@
 // Hence a Lease is created free and then taken over by an ordinary Update,
 // so even the first holder's token (>= 2) comes from a known base; token 0
 // (which means "no fencing" to the runner) is never produced. A held Lease
-// without a token (written by a version that did not fence: tokens were
-// then leaseTransitions, smaller than any revision) gets one, its read
-// resourceVersion + 1, on the next renewal; until then FencingToken() is
-// nullopt. A resourceVersion that is not a positive decimal integer makes
-// the step fail with kInternal (naming the lease) before anything is
-// written, never a silent 0. Pass the token to the work and make the work
-// reject older tokens.
+// without a token (written by a version whose tokens were leaseTransitions,
+// which are below the Lease's resourceVersion: each transition was a write
+// of its own) gets one, its read resourceVersion + 1, on the next renewal;
+// until then FencingToken() is nullopt. A resourceVersion that is not a
+// positive decimal integer makes the step fail with kInternal (naming the
+// lease) before anything is written, never a silent 0. Pass the token to
+// the work and make the work reject older tokens. (resourceVersions are
+// ordered within one etcd only: restoring etcd from an older snapshot can
+// make tokens go backwards, which the work then refuses as fenced.)
 //
 // Identity must be unique per process (e.g. pod name + random suffix): a
 // record naming our identity is treated as ours, as in client-go.
