@@ -114,7 +114,16 @@ void Controller::Worker(int index) {
     auto slash = key->find('/');
     std::string ns = key->substr(0, slash), name = key->substr(slash + 1);
     liveness_.Started(index, *key);
-    ReconcileResult r = reconciler_->Reconcile(ns, name);
+    ReconcileResult r;
+    try {
+      r = reconciler_->Reconcile(ns, name);
+    } catch (const std::exception& e) {
+      // A bug or an input nobody foresaw: this key is retried with backoff,
+      // every other key goes on (never std::terminate for all namespaces).
+      r.status = InternalError(std::string("unexpected exception in reconcile: ") + e.what());
+    } catch (...) {
+      r.status = InternalError("unexpected non-standard exception in reconcile");
+    }
     liveness_.Finished(index);
     // The one error policy: every error is retried with the per-key
     // exponential backoff (a conflict included); success forgets it.

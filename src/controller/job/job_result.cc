@@ -1,5 +1,7 @@
 #include "controller/job/job_result.h"
 
+#include <limits>
+#include <optional>
 #include <regex>
 
 namespace sg::controller {
@@ -8,10 +10,38 @@ using nlohmann::json;
 
 namespace {
 
+// Typed, checked access: the runner's JSON comes from a termination message
+// any pod can write, so every field may have any type (or be absent).
+std::string Str(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+template <typename Int>
+std::optional<Int> IntField(const json& obj, const char* key) {
+  if (!obj.is_object()) return std::nullopt;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned()) {
+    auto v = it->get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<Int>::max())) return std::nullopt;
+    return static_cast<Int>(v);
+  }
+  auto v = it->get<int64_t>();
+  if (v < std::numeric_limits<Int>::min() || v > std::numeric_limits<Int>::max()) {
+    return std::nullopt;
+  }
+  return static_cast<Int>(v);
+}
+
 bool ConditionTrue(const json& job, const char* type, json* out = nullptr) {
-  if (!job.contains("status") || !job["status"].contains("conditions")) return false;
+  if (!job.is_object() || !job.contains("status") || !job["status"].is_object() ||
+      !job["status"].contains("conditions") || !job["status"]["conditions"].is_array()) {
+    return false;
+  }
   for (const auto& c : job["status"]["conditions"]) {
-    if (c.value("type", "") == type && c.value("status", "") == "True") {
+    if (Str(c, "type") == type && Str(c, "status") == "True") {
       if (out) *out = c;
       return true;
     }
@@ -25,12 +55,15 @@ std::optional<json> LastTermination(const std::vector<json>& pods) {
   std::optional<json> best;
   std::string best_time;
   for (const auto& pod : pods) {
-    if (!pod.contains("status") || !pod["status"].contains("containerStatuses")) continue;
-    for (const auto& cs : pod["status"]["containerStatuses"]) {
-      if (cs.value("name", "") != "migrate") continue;
-      if (!cs.contains("state") || !cs["state"].contains("terminated")) continue;
+    if (!pod.is_object() || !pod.contains("status") || !pod["status"].is_object()) continue;
+    const json& st = pod["status"];
+    if (!st.contains("containerStatuses") || !st["containerStatuses"].is_array()) continue;
+    for (const auto& cs : st["containerStatuses"]) {
+      if (Str(cs, "name") != "migrate") continue;
+      if (!cs.contains("state") || !cs["state"].is_object()) continue;
+      if (!cs["state"].contains("terminated") || !cs["state"]["terminated"].is_object()) continue;
       const json& t = cs["state"]["terminated"];
-      std::string at = t.value("finishedAt", "");
+      std::string at = Str(t, "finishedAt");
       if (!best || at >= best_time) {
         best = t;
         best_time = at;
@@ -44,51 +77,50 @@ std::optional<json> LastTermination(const std::vector<json>& pods) {
 
 JobOutcome ObserveJob(const json& job, const std::vector<json>& pods) {
   JobOutcome o;
-  const json& md = job["metadata"];
-  o.name = md.value("name", "");
+  static const json kEmpty = json::object();
+  const json& md = job.is_object() && job.contains("metadata") ? job["metadata"] : kEmpty;
+  o.name = Str(md, "name");
   if (md.contains("annotations") && md["annotations"].is_object()) {
     try {
-      o.fence_token = std::stoll(md["annotations"].value("schemagate.dev/fence-token", "0"));
+      o.fence_token = std::stoll(Str(md["annotations"], "schemagate.dev/fence-token"));
     } catch (...) {
       o.fence_token = 0;
     }
   }
-  const json st = job.value("status", json::object());
-  o.start_time = st.value("startTime", "");
-  o.completion_time = st.value("completionTime", "");
+  const json& st = job.is_object() && job.contains("status") ? job["status"] : kEmpty;
+  o.start_time = Str(st, "startTime");
+  o.completion_time = Str(st, "completionTime");
   json failed;
   if (ConditionTrue(job, "Complete")) {
     o.phase = JobPhase::kSucceeded;
   } else if (ConditionTrue(job, "Failed", &failed)) {
     o.phase = JobPhase::kFailed;
-    o.job_reason = failed.value("reason", "");
-    o.job_message = failed.value("message", "");
-    if (o.completion_time.empty()) o.completion_time = failed.value("lastTransitionTime", "");
+    o.job_reason = Str(failed, "reason");
+    o.job_message = Str(failed, "message");
+    if (o.completion_time.empty()) o.completion_time = Str(failed, "lastTransitionTime");
   }
   if (auto t = LastTermination(pods)) {
-    if ((*t).contains("exitCode") && (*t)["exitCode"].is_number_integer())
-      o.exit_code = (*t)["exitCode"].get<int32_t>();
-    std::string msg = (*t).value("message", "");
+    o.exit_code = IntField<int32_t>(*t, "exitCode");
+    std::string msg = Str(*t, "message");
     json parsed = json::parse(msg, nullptr, false);
     if (!parsed.is_discarded() && parsed.is_object()) o.runner = parsed;
   }
-  if (!o.exit_code && o.runner.is_object() && o.runner.contains("exit_code") &&
-      o.runner["exit_code"].is_number_integer()) {
-    o.exit_code = o.runner["exit_code"].get<int32_t>();
-  }
+  if (!o.exit_code) o.exit_code = IntField<int32_t>(o.runner, "exit_code");
   if (!o.exit_code && o.phase == JobPhase::kFailed) {
     // Pod already gone: the PodFailurePolicy message names the exit code.
     static const std::regex kCode(R"(exit code ([0-9]+))");
     std::smatch m;
-    if (std::regex_search(o.job_message, m, kCode)) o.exit_code = std::stoi(m[1].str());
+    if (std::regex_search(o.job_message, m, kCode) && m[1].length() < 10) {
+      o.exit_code = std::stoi(m[1].str());
+    }
   }
   if (o.phase == JobPhase::kSucceeded && !o.exit_code) o.exit_code = 0;
   return o;
 }
 
 std::string JobOutcome::Reason() const {
-  if (runner.is_object() && runner.contains("error") && runner["error"].is_object()) {
-    std::string r = runner["error"].value("reason", "");
+  if (runner.is_object() && runner.contains("error")) {
+    std::string r = Str(runner["error"], "reason");
     if (!r.empty()) return r;
   }
   if (job_reason == "DeadlineExceeded") return "DeadlineExceeded";
@@ -108,6 +140,8 @@ std::string JobOutcome::Reason() const {
         return "NeedsRepair";
       case 7:
         return "ConnectionFailed";
+      case 8:
+        return "Interrupted";
       default:
         return "InternalError";
     }
@@ -119,20 +153,18 @@ std::string JobOutcome::Summary() const {
   if (runner.is_object() && runner.contains("error") && runner["error"].is_object()) {
     const json& e = runner["error"];
     std::string out;
-    std::string file = e.value("file", "");
-    std::string msg = e.value("message", "");
+    std::string file = Str(e, "file");
+    std::string msg = Str(e, "message");
     // The runner's own message is already a whole sentence naming the file,
     // line and SQLSTATE; prefixing them again only repeats it.
     if (!file.empty() && msg.find(file) != std::string::npos) return msg;
     if (!file.empty()) out += file;
-    if (e.contains("version") && e["version"].is_number_integer()) {
-      out += (out.empty() ? "version " : " (version ") +
-             std::to_string(e["version"].get<int64_t>()) + (out.empty() ? "" : ")");
+    if (auto v = IntField<int64_t>(e, "version")) {
+      out += (out.empty() ? "version " : " (version ") + std::to_string(*v) +
+             (out.empty() ? "" : ")");
     }
-    if (e.contains("line") && e["line"].is_number_integer()) {
-      out += " line " + std::to_string(e["line"].get<int64_t>());
-    }
-    std::string sqlstate = e.value("sqlstate", "");
+    if (auto line = IntField<int64_t>(e, "line")) out += " line " + std::to_string(*line);
+    std::string sqlstate = Str(e, "sqlstate");
     if (!sqlstate.empty()) out += (out.empty() ? "" : ": ") + std::string("SQLSTATE ") + sqlstate;
     if (!msg.empty()) out += (out.empty() ? "" : ": ") + msg;
     return out;
@@ -143,34 +175,20 @@ std::string JobOutcome::Summary() const {
 }
 
 std::optional<int64_t> JobOutcome::CurrentVersion() const {
-  if (runner.is_object() && runner.contains("current_version") &&
-      runner["current_version"].is_number_integer()) {
-    return runner["current_version"].get<int64_t>();
-  }
-  return std::nullopt;
+  return IntField<int64_t>(runner, "current_version");
 }
 
 std::optional<int64_t> JobOutcome::TargetVersion() const {
-  if (runner.is_object() && runner.contains("target_version") &&
-      runner["target_version"].is_number_integer()) {
-    return runner["target_version"].get<int64_t>();
-  }
-  return std::nullopt;
+  return IntField<int64_t>(runner, "target_version");
 }
 
 std::optional<int32_t> JobOutcome::PendingCount() const {
-  if (runner.is_object() && runner.contains("pending_count") &&
-      runner["pending_count"].is_number_integer()) {
-    return runner["pending_count"].get<int32_t>();
-  }
-  return std::nullopt;
+  return IntField<int32_t>(runner, "pending_count");
 }
 
 int32_t JobOutcome::AppliedCount() const {
-  if (!runner.is_object()) return 0;
-  if (runner.contains("applied_count") && runner["applied_count"].is_number_integer())
-    return runner["applied_count"].get<int32_t>();
-  if (runner.contains("applied") && runner["applied"].is_array()) {
+  if (auto n = IntField<int32_t>(runner, "applied_count")) return *n;
+  if (runner.is_object() && runner.contains("applied") && runner["applied"].is_array()) {
     return static_cast<int32_t>(runner["applied"].size());
   }
   return 0;

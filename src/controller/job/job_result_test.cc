@@ -84,5 +84,40 @@ TEST(JobResultTest, PodGoneExitCodeFromJobMessage) {
   EXPECT_FALSE(d.exit_code);
 }
 
+
+// A termination message is whatever the pod's process wrote: any tenant can
+// put any JSON there. Nothing in it may throw (it used to: a non-string
+// `reason` or `file` threw inside nlohmann's value(), and the uncaught
+// exception ended the operator for every namespace).
+TEST(JobResultTest, HostileTerminationMessagesNeverThrow) {
+  const std::vector<std::string> messages = {
+      R"({"error":{"reason":3,"file":1}})",
+      R"({"error":{"reason":null,"file":[],"message":{},"sqlstate":7,"version":"x","line":1.5}})",
+      R"({"error":"boom","exit_code":"3","current_version":"9","target_version":[1]})",
+      R"({"error":[],"applied":{"a":1},"applied_count":"many","pending_count":1e300})",
+      R"({"exit_code":99999999999,"current_version":-1e400,"pending_count":-99999999999})",
+      R"([1,2,3])",
+      R"("just a string")",
+      "{\"error\":{\"message\":\"\xff\xfe\"}}",
+      "",
+  };
+  for (const auto& m : messages) {
+    SCOPED_TRACE(m);
+    for (const char* cond : {"", "Complete", "Failed"}) {
+      EXPECT_NO_THROW({
+        JobOutcome o = ObserveJob(Job(cond, "PodFailurePolicy", "exit code 3"),
+                                  {Pod(3, m, "2024-01-01T00:00:05Z")});
+        (void)o.Reason();
+        (void)o.Summary();
+        (void)o.CurrentVersion();
+        (void)o.TargetVersion();
+        (void)o.PendingCount();
+        (void)o.AppliedCount();
+      });
+    }
+  }
+  JobOutcome o = ObserveJob(Job("Failed"), {Pod(3, messages[0], "2024-01-01T00:00:05Z")});
+  EXPECT_EQ(o.Reason(), "MigrationFailed");  // from the exit code, the bad reason ignored
+}
 }  // namespace
 }  // namespace sg::controller
