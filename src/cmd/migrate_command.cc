@@ -43,6 +43,7 @@ struct MigrateCommand::Flags {
   std::string lock = "advisory";
   int lock_retries = 5;
   bool allow_out_of_order = false;
+  bool verbose_errors = false;
   int64_t fence_token = 0;
   std::string termination_log;
 
@@ -120,6 +121,9 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
       ->capture_default_str();
   m->add_flag("--allow-out-of-order", f.allow_out_of_order,
               "Apply pending versions older than the newest applied one");
+  m->add_flag("--verbose-errors", f.verbose_errors,
+              "Print PostgreSQL's DETAIL of a failed statement on stderr (it may contain row "
+              "values, so it never goes into the JSON report or the termination message)");
   m->add_option("--fence-token", f.fence_token,
                 "Fencing token >= 1 (given by the operator): take the fence, and apply nothing "
                 "once a higher token is recorded; required with --lock=none")
@@ -296,6 +300,7 @@ int MigrateCommand::Run() {
   options.allow_out_of_order = f.allow_out_of_order;
   options.fence_token = f.fence_token;
   options.stop = stop_on_signal.stop();
+  options.verbose_errors = f.verbose_errors;
 
   // Reading the files overlaps with connecting (TCP and SCRAM): with
   // thousands of files both take tens of milliseconds.

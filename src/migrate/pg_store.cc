@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "migrate/checksum.h"
+#include "migrate/pg_error_text.h"
 
 namespace sg::migrate {
 namespace {
@@ -16,14 +17,8 @@ std::string Trimmed(std::string s) {
   return s;
 }
 
-// libpq prefixes messages with "ERROR:  "; the SQLSTATE is reported apart.
-std::string CleanMessage(const std::string& what) {
-  std::string m = Trimmed(what);
-  for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
-    if (m.rfind(prefix, 0) == 0) m.erase(0, std::strlen(prefix));
-  }
-  return m;
-}
+// No DETAIL (it may hold row values): see pg_error_text.h.
+std::string CleanMessage(const std::string& what) { return PrimaryMessage(Trimmed(what)); }
 
 int64_t DeriveLockKey(const std::string& schema, const std::string& table) {
   std::string digest = Sha256Hex("schemagate:" + schema + "." + table);

@@ -6,32 +6,13 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include "migrate/pg_error_text.h"
 #include "migrate/pg_store.h"
 
 namespace sg::migrate {
 namespace {
 
 using Ms = std::chrono::milliseconds;
-
-// "ERROR:  msg\nDETAIL:  d\nHINT:  h\nLINE 1: ..." -> "msg; DETAIL: d; HINT: h".
-std::string PrimaryMessage(const std::string& what) {
-  std::istringstream in(what);
-  std::string line, out;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (first) {
-      for (const char* p : {"ERROR:  ", "FATAL:  "}) {
-        if (line.rfind(p, 0) == 0) line.erase(0, std::strlen(p));
-      }
-      out = line;
-      first = false;
-    } else if (line.rfind("DETAIL:", 0) == 0 || line.rfind("HINT:", 0) == 0) {
-      out += "; " + line;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
 
 int64_t ElapsedMs(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - start).count();
@@ -137,14 +118,17 @@ ExecResult PgStore::TakeFence(int64_t token, const ExecOptions& options) {
   } catch (const pqxx::broken_connection& e) {
     res.outcome = ExecOutcome::kConnectionLost;
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
   } catch (const pqxx::sql_error& e) {
     res.outcome = ExecOutcome::kSqlError;
     res.failure.sqlstate = e.sqlstate();
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
     res.failure.statement = "(schemagate: taking the fence)";
   } catch (const std::exception& e) {
     res.outcome = ExecOutcome::kSqlError;
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
   }
   return res;
 }
@@ -222,6 +206,7 @@ ExecResult PgStore::RunTransactional(const SourceMigration& m, bool up,
   } catch (const pqxx::broken_connection& e) {
     res.outcome = ExecOutcome::kConnectionLost;
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
     res.failure.statement = current;
     res.failure.line = current_line;
     return res;
@@ -230,6 +215,7 @@ ExecResult PgStore::RunTransactional(const SourceMigration& m, bool up,
     res.outcome = ExecOutcome::kSqlError;
     res.failure.sqlstate = e.sqlstate();
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
     res.failure.statement = current;
     res.failure.line = current_line;
     return res;
@@ -237,6 +223,7 @@ ExecResult PgStore::RunTransactional(const SourceMigration& m, bool up,
     rollback();
     res.outcome = ExecOutcome::kSqlError;
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
     res.failure.statement = current;
     res.failure.line = current_line;
     return res;
@@ -273,6 +260,7 @@ ExecResult PgStore::RunOutsideTransaction(const SourceMigration& m, bool up,
     if (dynamic_cast<const pqxx::broken_connection*>(&e))
       res.outcome = ExecOutcome::kConnectionLost;
     res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
+    res.failure.detail = conn_.Redact(DetailOf(e.what()));
     res.failure.statement = statement;
     res.failure.line = line;
   };

@@ -300,6 +300,9 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
                   "Fenced");
       return false;
     }
+    if (options_.verbose_errors && !r.failure.detail.empty()) {
+      progress_(file + ": DETAIL: " + r.failure.detail);
+    }
     Json err = FailureJson(r.failure);
     err["version"] = m.migration.version;
     err["file"] = file;

@@ -41,6 +41,9 @@ struct RunnerOptions {
   bool allow_out_of_order = false;
   int64_t fence_token = 0;  // 0: none (the runner lock serialises instead)
   const std::atomic<bool>* stop = nullptr;  // borrowed; see the file comment
+  // PostgreSQL's DETAIL of a failed statement (row values) to progress
+  // (stderr), never to the report.
+  bool verbose_errors = false;
 };
 
 struct Outcome {

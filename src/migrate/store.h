@@ -41,6 +41,9 @@ struct SqlFailure {
   std::string statement;
   int line = 0;             // line of the statement in its file
   int statements_done = 0;  // statements that ran before it
+  // PostgreSQL's DETAIL line: may hold row values, so it never goes into the
+  // report; printed on stderr with --verbose-errors only.
+  std::string detail;
 };
 
 enum class ExecOutcome {
