@@ -31,6 +31,7 @@ struct ControllerCommand::Flags {
   std::string metrics_addr = "127.0.0.1:8080";
   int workers = 2;
   std::string recheck_interval = "10m";
+  std::string job_start_timeout = "60s";
   observe::LogFlags log;
 };
 
@@ -66,6 +67,12 @@ ControllerCommand::ControllerCommand(CLI::App& app) : flags_(std::make_unique<Fl
                    "Re-verify a Ready SchemaMigration this long after its last Job ended, "
                    "by running its Job again (a no-op unless the database drifted); 0 disables")
       ->capture_default_str();
+  f.cmd
+      ->add_option("--job-start-timeout", f.job_start_timeout,
+                   "Give up on a Job whose pod cannot start (missing Secret, image pull error, "
+                   "unschedulable) this long after it started: Stalled, Lease given back, "
+                   "retried with backoff")
+      ->capture_default_str();
   observe::AddLogFlags(f.cmd, &f.log);
 }
 
@@ -93,6 +100,13 @@ int ControllerCommand::Run() {
   if (!recheck.ok() || *recheck < Clock::Duration::zero()) {
     std::fprintf(stderr, "schemagate controller: --recheck-interval: %s\n",
                  recheck.ok() ? "must not be negative" : recheck.status().message().c_str());
+    return 2;
+  }
+
+  auto start_timeout = ParseDuration(f.job_start_timeout);
+  if (!start_timeout.ok() || *start_timeout <= Clock::Duration::zero()) {
+    std::fprintf(stderr, "schemagate controller: --job-start-timeout: %s\n",
+                 start_timeout.ok() ? "must be positive" : start_timeout.status().message().c_str());
     return 2;
   }
 
@@ -138,6 +152,7 @@ int ControllerCommand::Run() {
   o.logger = log;
   o.reconciler.metrics = &*metrics;
   o.reconciler.recheck_interval = *recheck;
+  o.reconciler.job_start_timeout = *start_timeout;
 
   controller::Controller ctl(client->get(), Clock::Real(), o);
   built = &ctl;

@@ -73,6 +73,7 @@ Observed Reconciler::Gather(const json& object) {
   in.now = clock_->WallNow();
   in.default_image = options_.job_image;
   in.recheck_interval = options_.recheck_interval;
+  in.job_start_timeout = options_.job_start_timeout;
   in.holder_identity = HolderIdentity(in.meta);
   if (in.spec.ok()) {
     in.identity = DatabaseIdentity(in.meta.ns, in.spec->database);

@@ -44,6 +44,9 @@ struct ReconcilerOptions {
   // A Ready object is re-verified by a new Job this long after its last Job
   // ended (0 = never).
   Clock::Duration recheck_interval = std::chrono::minutes(10);
+  // A Job whose pod cannot start (missing Secret, image pull error,
+  // unschedulable) is given up this long after it started.
+  Clock::Duration job_start_timeout = std::chrono::seconds(60);
   // Optional (borrowed): finished runs and their durations, applied version
   // and readiness per object, time from wanting a database Lease to holding it.
   const observe::ControllerMetrics* metrics = nullptr;

@@ -81,6 +81,8 @@ class Decider {
   void RetryableFailure(const std::string& job_name, const std::string& reason,
                         const std::string& summary, bool already_recorded);
   void StartJob();
+  // The desired Job is active but its pod cannot start.
+  void CannotStart(const JobOutcome& job);
 
   const Observed& in_;
   const std::string now_;
@@ -205,6 +207,10 @@ void Decider::Decide() {
     s().pending_count = source_->CountBetween(s().applied_version, *target_);
   }
 
+  if (job && job->phase == JobPhase::kActive && !job->waiting_reason.empty()) {
+    CannotStart(*job);
+    return;
+  }
   if (job && job->phase == JobPhase::kActive) {
     s().last_job = LastJob{
         job->name,    "Running",
@@ -260,6 +266,15 @@ void Decider::Decide() {
     }
   }
 
+  if (!active_.empty() && in_.status.Is(kStalled) && last && last->result == "Failed") {
+    // The Job we gave up on (it could not start) is still being deleted.
+    s().conditions = in_.status.conditions;
+    for (const JobOutcome* j : active_) {
+      if (j->name == last->name) d_.delete_jobs.push_back(j->name);
+    }
+    Idle();
+    return;
+  }
   if (!active_.empty()) {
     Progress("WaitingForPreviousJob",
              "Job " + active_.front()->name + " of an earlier generation is still running");
@@ -273,6 +288,13 @@ void Decider::Decide() {
     return;
   }
   if (auto next = ParseTime(s().next_retry_time); next && *next > in_.now) {
+    d_.requeue_after = std::chrono::duration_cast<Clock::Duration>(*next - in_.now);
+    if (!new_key && in_.status.Is(kStalled)) {
+      // Stalled until the retry (a Job that could not start): say so.
+      s().conditions = in_.status.conditions;
+      Idle();
+      return;
+    }
     const Condition* c = in_.status.Find(kReconciling);
     Progress(c && !c->reason.empty() ? c->reason : "BackingOff", c ? c->message : "backing off");
     d_.requeue_after = std::chrono::duration_cast<Clock::Duration>(*next - in_.now);
@@ -343,6 +365,49 @@ void Decider::StartJob() {
                     std::string(plan.down ? "down" : "up") + " to " + VersionText(target_);
   Conditions(false, true, false, "JobCreated", msg);
   Event(false, "JobCreated", msg);
+}
+
+void Decider::CannotStart(const JobOutcome& job) {
+  std::string what = "Job " + job.name + " cannot start: pod " + job.waiting_pod + ": " +
+                     job.waiting_reason +
+                     (job.waiting_message.empty() ? "" : ": " + job.waiting_message);
+  auto started = ParseTime(job.start_time);
+  auto waited = started ? std::chrono::duration_cast<Clock::Duration>(in_.now - *started)
+                        : Clock::Duration::zero();
+  if (waited < in_.job_start_timeout) {
+    d_.want_lease = true;
+    const Condition* c = in_.status.Find(kReconciling);
+    if (!c || c->status != "True" || c->reason != job.waiting_reason) {
+      Event(true, job.waiting_reason, what);
+    }
+    s().last_job = LastJob{job.name, "Running", std::nullopt, job.start_time, "", what};
+    auto left = in_.job_start_timeout - waited;
+    Progress(job.waiting_reason,
+             what + "; given up in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(left).count() +
+                                1) +
+                 " s unless it starts");
+    d_.requeue_after = std::min<Clock::Duration>(in_.lease.retry_in, left + std::chrono::seconds(1));
+    return;
+  }
+  // Give up on this Job: delete it, give the Lease back once its pod is
+  // gone, retry later (the cause is often fixed meanwhile: a Secret added).
+  d_.delete_jobs.push_back(job.name);
+  s().failures += 1;
+  s().attempt += 1;
+  auto delay = RetryBackoff(s().failures);
+  s().next_retry_time =
+      FormatTime(in_.now + std::chrono::duration_cast<std::chrono::system_clock::duration>(delay));
+  std::string msg =
+      what + " for " +
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(waited).count()) +
+      " s: the Job is deleted and the database Lease given back; retry " +
+      std::to_string(s().failures) + " at " + s().next_retry_time;
+  s().last_job = LastJob{job.name, "Failed", std::nullopt, job.start_time, now_, msg};
+  Conditions(false, false, true, job.waiting_reason, msg);
+  Event(true, job.waiting_reason, msg);
+  Idle(&job);
+  if (!d_.requeue_after || *d_.requeue_after > delay) d_.requeue_after = delay;
 }
 
 void Decider::Finished(const JobOutcome& job) {

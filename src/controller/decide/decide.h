@@ -24,6 +24,13 @@
 // gives up with a Warning (the fence still stops that runner from
 // committing). A Job whose Lease another holder took is deleted.
 //
+// A Job whose pod cannot start (missing Secret or key, image pull error,
+// unschedulable) is Reconciling with the pod's own reason and message at
+// once (one Warning Event); after job_start_timeout it is deleted, the
+// object Stalled with that reason, the Lease given back once the pod is
+// gone, and a new attempt made after the usual backoff (Stalled meanwhile),
+// so a fixed Secret recovers by itself.
+//
 // Recheck: with recheck_interval > 0, a Ready object whose last Job ended
 // that long ago runs a new Job (a new attempt) to re-verify the database. A
 // recheck keeps Ready/Reconciling/Stalled as they are (waiters see no
@@ -74,6 +81,9 @@ struct Observed {
   Clock::WallTime now;
   std::string default_image;
   Clock::Duration recheck_interval{0};  // 0: never re-verify a Ready object
+  // A Job whose pod cannot start (JobOutcome::waiting_reason) this long
+  // after the Job started is deleted, Stalled, and retried with backoff.
+  Clock::Duration job_start_timeout = std::chrono::seconds(60);
 };
 
 struct EventNote {

@@ -443,6 +443,55 @@ TEST_F(DecideTest, LeaseLostWhileTheJobRunsDeletesTheJob) {
   EXPECT_EQ(d.events.back().reason, "LeaseLost");
 }
 
+// A Job whose pod cannot start (a missing Secret) says so at once, stalls
+// after job_start_timeout, and gives the Lease back; it is retried with the
+// backoff, so fixing the Secret recovers without a hand.
+TEST_F(DecideTest, PodThatCannotStartSurfacesAtOnceThenStallsAndGivesTheLeaseBack) {
+  in_.job_start_timeout = 60s;
+  Store(Run());
+  JobOutcome waiting = Job(Desired(), JobPhase::kActive);
+  waiting.start_time = FormatTime(clock_.WallNow());
+  waiting.waiting_reason = "CreateContainerConfigError";
+  waiting.waiting_message = "secret \"no-such-secret\" not found";
+  waiting.waiting_pod = Desired() + "-abcde";
+  in_.jobs = {waiting};
+  in_.live_pods = {waiting.waiting_pod};
+  Decision d = Run();
+  EXPECT_EQ(Cond(d, kReconciling).reason, "CreateContainerConfigError");
+  EXPECT_NE(Cond(d, kReconciling).message.find("no-such-secret"), std::string::npos);
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_TRUE(d.events[0].warning);
+  EXPECT_TRUE(d.delete_jobs.empty());
+  Store(d);
+  EXPECT_TRUE(Run().events.empty());  // said once
+
+  clock_.Advance(61s);
+  in_.now = clock_.WallNow();
+  Decision stalled = Run();
+  EXPECT_EQ(Cond(stalled, kStalled).status, "True");
+  EXPECT_EQ(Cond(stalled, kStalled).reason, "CreateContainerConfigError");
+  EXPECT_EQ(stalled.delete_jobs, std::vector<std::string>{Desired()});
+  EXPECT_FALSE(stalled.status.next_retry_time.empty());
+  Store(stalled);
+
+  // The Job and its pod are gone: the Lease goes back, still Stalled while
+  // backing off.
+  in_.jobs.clear();
+  in_.live_pods.clear();
+  Decision backing_off = Run();
+  EXPECT_TRUE(backing_off.release_lease);
+  EXPECT_FALSE(backing_off.create_job);
+  EXPECT_EQ(Cond(backing_off, kStalled).status, "True");
+  Store(backing_off);
+
+  // After the backoff: a new attempt.
+  clock_.Advance(RetryBackoff(1) + 1s);
+  in_.now = clock_.WallNow();
+  Decision retry = Run();
+  ASSERT_TRUE(retry.create_job);
+  EXPECT_NE(retry.create_job->name, waiting.name);
+}
+
 TEST_F(DecideTest, DeletionWithoutARunnerPodReleasesAtOnceAndRemovesTheFinalizer) {
   in_.meta.finalizers = {kFinalizer};
   Store(Run());

@@ -73,6 +73,49 @@ std::optional<json> LastTermination(const std::vector<json>& pods) {
   return best;
 }
 
+// Waiting reasons that mean "this pod will not start by itself soon"; the
+// ordinary ones (ContainerCreating, PodInitializing) are not listed.
+bool StuckReason(const std::string& r) {
+  static const char* const kStuck[] = {
+      "CreateContainerConfigError", "CreateContainerError", "ErrImagePull", "ImagePullBackOff",
+      "InvalidImageName",           "ErrImageNeverPull",    "RunContainerError",
+      "CrashLoopBackOff"};
+  for (const char* k : kStuck) {
+    if (r == k) return true;
+  }
+  return false;
+}
+
+// Why `pod` cannot start, or false.
+bool StuckPod(const json& pod, std::string* reason, std::string* message) {
+  if (!pod.is_object() || !pod.contains("status") || !pod["status"].is_object()) return false;
+  const json& st = pod["status"];
+  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+    if (!st.contains(list) || !st[list].is_array()) continue;
+    for (const auto& cs : st[list]) {
+      if (!cs.is_object() || !cs.contains("state") || !cs["state"].is_object()) continue;
+      const json& state = cs["state"];
+      if (!state.contains("waiting") || !state["waiting"].is_object()) continue;
+      std::string r = Str(state["waiting"], "reason");
+      if (!StuckReason(r)) continue;
+      *reason = r;
+      *message = Str(state["waiting"], "message");
+      return true;
+    }
+  }
+  if (st.contains("conditions") && st["conditions"].is_array()) {
+    for (const auto& c : st["conditions"]) {
+      if (Str(c, "type") == "PodScheduled" && Str(c, "status") == "False" &&
+          Str(c, "reason") == "Unschedulable") {
+        *reason = "Unschedulable";
+        *message = Str(c, "message");
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 JobOutcome ObserveJob(const json& job, const std::vector<json>& pods) {
@@ -115,6 +158,20 @@ JobOutcome ObserveJob(const json& job, const std::vector<json>& pods) {
     }
   }
   if (o.phase == JobPhase::kSucceeded && !o.exit_code) o.exit_code = 0;
+  if (o.phase == JobPhase::kActive) {
+    std::string newest;
+    for (const auto& pod : pods) {
+      std::string reason, message;
+      if (!StuckPod(pod, &reason, &message)) continue;
+      const json& pmd = pod.contains("metadata") ? pod["metadata"] : kEmpty;
+      std::string created = Str(pmd, "creationTimestamp");
+      if (!o.waiting_reason.empty() && created < newest) continue;
+      newest = created;
+      o.waiting_reason = reason;
+      o.waiting_message = message;
+      o.waiting_pod = Str(pmd, "name");
+    }
+  }
   return o;
 }
 

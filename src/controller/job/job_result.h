@@ -27,6 +27,12 @@ struct JobOutcome {
   std::string start_time;
   std::string completion_time;
   int64_t fence_token = 0;
+  // Why a pod of the Job cannot start, from the newest such pod: a waiting
+  // container (CreateContainerConfigError, ErrImagePull, ImagePullBackOff,
+  // ...) or PodScheduled=False (Unschedulable). "" when none is stuck.
+  std::string waiting_reason;
+  std::string waiting_message;
+  std::string waiting_pod;
 
   // runner.error.reason, else a reason derived from the Job.
   std::string Reason() const;

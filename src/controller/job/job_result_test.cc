@@ -119,5 +119,48 @@ TEST(JobResultTest, HostileTerminationMessagesNeverThrow) {
   JobOutcome o = ObserveJob(Job("Failed"), {Pod(3, messages[0], "2024-01-01T00:00:05Z")});
   EXPECT_EQ(o.Reason(), "MigrationFailed");  // from the exit code, the bad reason ignored
 }
+// A pod that cannot start says why in its waiting state (missing Secret or
+// key, image pull errors) or its PodScheduled condition; the Job never does.
+TEST(JobResultTest, PodThatCannotStartSaysWhy) {
+  json pod = {{"metadata", {{"name", "j1-abcde"}}},
+              {"status",
+               {{"phase", "Pending"},
+                {"containerStatuses",
+                 {{{"name", "migrate"},
+                   {"state",
+                    {{"waiting",
+                      {{"reason", "CreateContainerConfigError"},
+                       {"message", "secret \"no-such-secret\" not found"}}}}}}}}}}};
+  JobOutcome o = ObserveJob(Job(""), {pod});
+  EXPECT_EQ(o.phase, JobPhase::kActive);
+  EXPECT_EQ(o.waiting_reason, "CreateContainerConfigError");
+  EXPECT_EQ(o.waiting_message, "secret \"no-such-secret\" not found");
+  EXPECT_EQ(o.waiting_pod, "j1-abcde");
+
+  json pull = pod;
+  pull["status"].erase("containerStatuses");
+  pull["status"]["initContainerStatuses"] = {
+      {{"name", "source"},
+       {"state", {{"waiting", {{"reason", "ImagePullBackOff"}, {"message", "no such image"}}}}}}};
+  EXPECT_EQ(ObserveJob(Job(""), {pull}).waiting_reason, "ImagePullBackOff");
+
+  json unschedulable = {
+      {"metadata", {{"name", "j1-x"}}},
+      {"status",
+       {{"phase", "Pending"},
+        {"conditions",
+         {{{"type", "PodScheduled"},
+           {"status", "False"},
+           {"reason", "Unschedulable"},
+           {"message", "0/1 nodes are available"}}}}}}};
+  EXPECT_EQ(ObserveJob(Job(""), {unschedulable}).waiting_reason, "Unschedulable");
+
+  // Ordinary start-up states are no problem.
+  json creating = pod;
+  creating["status"]["containerStatuses"][0]["state"]["waiting"] = {
+      {"reason", "ContainerCreating"}};
+  EXPECT_EQ(ObserveJob(Job(""), {creating}).waiting_reason, "");
+}
+
 }  // namespace
 }  // namespace sg::controller
