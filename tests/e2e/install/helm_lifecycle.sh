@@ -82,13 +82,14 @@ pass "PodDisruptionBudget allows 1 disruption; metrics Service present"
 # Exactly the chart's RBAC.
 # can <verb> <resource> [-n ns]: yes or no (can-i exits 1 on "no").
 can() { k auth can-i "$@" --as "system:serviceaccount:$SYS:$SA" 2>/dev/null || true; }
-for a in "create jobs.batch -n $APP_A" "list pods -n $APP_A" "watch configmaps -n $APP_A" \
+for a in "create jobs.batch -n $APP_A" "delete jobs.batch -n $APP_A" "list pods -n $APP_A" \
+  "watch configmaps -n $APP_A" \
   "patch schemamigrations.schemagate.dev/status -n $APP_A" "create events.events.k8s.io -n $APP_A" \
   "update leases.coordination.k8s.io -n $SYS"; do
   # shellcheck disable=SC2086
   [[ $(can $a) == yes ]] || fail "the operator may not: $a"
 done
-for a in "get secrets -n $APP_A" "delete jobs.batch -n $APP_A" "list jobs.batch -n $APP_B" \
+for a in "get secrets -n $APP_A" "delete pods -n $APP_A" "list jobs.batch -n $APP_B" \
   "update schemamigrations.schemagate.dev -n $APP_A" "delete schemamigrations.schemagate.dev -n $APP_A" \
   "create leases.coordination.k8s.io -n $APP_A" "list schemamigrations.schemagate.dev -n default" \
   "create pods -n $APP_A"; do
