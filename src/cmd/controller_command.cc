@@ -105,8 +105,9 @@ int ControllerCommand::Run() {
 
   auto start_timeout = ParseDuration(f.job_start_timeout);
   if (!start_timeout.ok() || *start_timeout <= Clock::Duration::zero()) {
-    std::fprintf(stderr, "schemagate controller: --job-start-timeout: %s\n",
-                 start_timeout.ok() ? "must be positive" : start_timeout.status().message().c_str());
+    std::fprintf(
+        stderr, "schemagate controller: --job-start-timeout: %s\n",
+        start_timeout.ok() ? "must be positive" : start_timeout.status().message().c_str());
     return 2;
   }
 

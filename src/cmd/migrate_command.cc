@@ -12,8 +12,8 @@
 #include <iostream>
 #include <set>
 
-#include "common/clock.h"
 #include "cmd/stop_signal.h"
+#include "common/clock.h"
 #include "common/duration.h"
 #include "migrate/conninfo.h"
 #include "migrate/pg_store.h"
@@ -259,8 +259,8 @@ int MigrateCommand::Run() {
 
   if (f.create->parsed()) return CreateFiles(f.dir, f.new_name, json);
 
-  const bool writes = f.up->parsed() || f.down->parsed() || f.baseline->parsed() ||
-                      f.repair->parsed();
+  const bool writes =
+      f.up->parsed() || f.down->parsed() || f.baseline->parsed() || f.repair->parsed();
   if (writes && f.lock == "none" && f.fence_token <= 0) {
     return fail(ExitCode::kUsage,
                 "--lock=none needs --fence-token N (N >= 1): without the runner lock and the "

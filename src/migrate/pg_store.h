@@ -99,7 +99,7 @@ class PgStore final : public MigrationStore {
   PgStoreOptions options_;
   std::unique_ptr<pqxx::connection> main_;
   std::unique_ptr<pqxx::connection> lock_conn_;
-  std::mutex cancel_mu_;  // guards fence_conn_ against Cancel()
+  std::mutex cancel_mu_;                          // guards fence_conn_ against Cancel()
   std::unique_ptr<pqxx::connection> fence_conn_;  // no-transaction files with a token
   bool locked_ = false;
   int64_t lock_key_ = 0;

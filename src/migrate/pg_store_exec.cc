@@ -31,7 +31,9 @@ namespace {
 // CREATE INDEX CONCURRENTLY for good).
 constexpr Ms kDefaultFenceWait(5000);
 
-Ms FenceWait(const ExecOptions& options) { return options.lock_timeout.value_or(kDefaultFenceWait); }
+Ms FenceWait(const ExecOptions& options) {
+  return options.lock_timeout.value_or(kDefaultFenceWait);
+}
 
 ExecResult Stopped(const std::string& statement) {
   ExecResult r;
@@ -108,12 +110,12 @@ ExecResult PgStore::TakeFence(int64_t token, const ExecOptions& options) {
     // One implicit transaction (a multi-statement query): the lock wait is
     // bounded, the upsert never lowers the token, and the result says
     // whether the row is ours now.
-    pqxx::result r = tx.exec(
-        "SET LOCAL lock_timeout = " + MsLiteral(FenceWait(options)) + "; INSERT INTO " + Fence() +
-        " AS f (id, token, holder) VALUES (1, " + std::to_string(token) + ", " +
-        main_->quote(options_.identity) +
-        ") ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, holder = EXCLUDED.holder,"
-        " updated_at = now() WHERE f.token <= EXCLUDED.token RETURNING token");
+    pqxx::result r =
+        tx.exec("SET LOCAL lock_timeout = " + MsLiteral(FenceWait(options)) + "; INSERT INTO " +
+                Fence() + " AS f (id, token, holder) VALUES (1, " + std::to_string(token) + ", " +
+                main_->quote(options_.identity) +
+                ") ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, holder = EXCLUDED.holder,"
+                " updated_at = now() WHERE f.token <= EXCLUDED.token RETURNING token");
     if (r.empty()) res.outcome = ExecOutcome::kFenced;
   } catch (const pqxx::broken_connection& e) {
     res.outcome = ExecOutcome::kConnectionLost;

@@ -223,16 +223,16 @@ bool Runner::TakeFence(Outcome* out) {
                     "Fenced");
         return false;
       case ExecOutcome::kConnectionLost:
-        *out = Fail(std::move(*out), ExitCode::kConnect,
-                    "connection lost while taking the fence: " + r.failure.message,
-                    "ConnectionLost");
+        *out =
+            Fail(std::move(*out), ExitCode::kConnect,
+                 "connection lost while taking the fence: " + r.failure.message, "ConnectionLost");
         return false;
       default:
         break;
     }
     if (!Retryable(r.failure.sqlstate) || clock_->Now() >= deadline) {
-      *out = Fail(std::move(*out), r.failure.sqlstate == "55P03" ? ExitCode::kLock
-                                                                 : ExitCode::kInternal,
+      *out = Fail(std::move(*out),
+                  r.failure.sqlstate == "55P03" ? ExitCode::kLock : ExitCode::kInternal,
                   "taking the fence: " + r.failure.message +
                       (r.failure.sqlstate.empty() ? "" : " (SQLSTATE " + r.failure.sqlstate + ")"),
                   r.failure.sqlstate == "55P03" ? "LockNotObtained" : "");

@@ -39,7 +39,7 @@ struct RunnerOptions {
   LockMode lock = LockMode::kAdvisory;
   std::chrono::milliseconds lock_wait = std::chrono::minutes(2);
   bool allow_out_of_order = false;
-  int64_t fence_token = 0;  // 0: none (the runner lock serialises instead)
+  int64_t fence_token = 0;                  // 0: none (the runner lock serialises instead)
   const std::atomic<bool>* stop = nullptr;  // borrowed; see the file comment
   // PostgreSQL's DETAIL of a failed statement (row values) to progress
   // (stderr), never to the report.

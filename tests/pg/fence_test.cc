@@ -35,18 +35,19 @@ class FenceTest : public MigrateTest {
   void WriteSlowTwoAndThree(double seconds, bool no_transaction) {
     std::string head = no_transaction ? "-- schemagate:no-transaction\n" : "";
     Write("0002_slow.up.sql",
-          head + "CREATE TABLE t2 (x int);\nINSERT INTO audit VALUES (2, current_setting("
-                 "'application_name'));\nSELECT pg_sleep(CASE WHEN to_regclass('slow_marker') IS "
-                 "NULL THEN 0 ELSE " +
+          head +
+              "CREATE TABLE t2 (x int);\nINSERT INTO audit VALUES (2, current_setting("
+              "'application_name'));\nSELECT pg_sleep(CASE WHEN to_regclass('slow_marker') IS "
+              "NULL THEN 0 ELSE " +
               std::to_string(seconds) + " END);\n");
     Write("0003_quick.up.sql",
           "CREATE TABLE t3 (x int);\nINSERT INTO audit VALUES (3, "
           "current_setting('application_name'));\n");
   }
   std::vector<std::string> Runner(const std::string& token, const std::string& identity) {
-    return {SCHEMAGATE_BIN, "migrate", "up",       "--dir",      dir_.string(),
-            "--database-url", url_,    "--lock",   "none",       "--fence-token",
-            token,          "--identity", identity, "--output", "json"};
+    return {SCHEMAGATE_BIN, "migrate",  "up",   "--dir",         dir_.string(), "--database-url",
+            url_,           "--lock",   "none", "--fence-token", token,         "--identity",
+            identity,       "--output", "json"};
   }
   // Waits until a backend of `application` runs a statement containing `text`.
   bool WaitForStatement(const std::string& text, Clock::duration limit = 30s) {
@@ -141,8 +142,8 @@ TEST_F(FenceTest, SigtermAsPidOneStopsWithinTwoSecondsCommittingNothing) {
   ASSERT_TRUE(WaitForStatement("pg_sleep(10)")) << "runner never reached the long statement";
   // The runner is unshare's only child, and PID 1 inside.
   pid_t runner = -1;
-  std::ifstream children("/proc/" + std::to_string(ns.pid()) + "/task/" +
-                         std::to_string(ns.pid()) + "/children");
+  std::ifstream children("/proc/" + std::to_string(ns.pid()) + "/task/" + std::to_string(ns.pid()) +
+                         "/children");
   children >> runner;
   ASSERT_GT(runner, 0);
   std::string nspid;

@@ -29,8 +29,10 @@ class RowDataTest : public MigrateTest {
 
 TEST_F(RowDataTest, ConstraintViolationsCarryNoRowValues) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"23502", "CREATE TABLE tok (id int, owner text NOT NULL, secret text);\n"
-                "INSERT INTO tok VALUES (1, NULL, '" + std::string(kRowSecret) + "');\n"},
+      {"23502",
+       "CREATE TABLE tok (id int, owner text NOT NULL, secret text);\n"
+       "INSERT INTO tok VALUES (1, NULL, '" +
+           std::string(kRowSecret) + "');\n"},
       {"23505", "CREATE TABLE u (email text UNIQUE);\nINSERT INTO u VALUES ('" +
                     std::string(kRowSecret) + "'), ('" + std::string(kRowSecret) + "');\n"},
       {"23514", "CREATE TABLE c (v text CHECK (length(v) < 5));\nINSERT INTO c VALUES ('" +
@@ -52,8 +54,7 @@ TEST_F(RowDataTest, ConstraintViolationsCarryNoRowValues) {
     ASSERT_FALSE(report.is_discarded()) << r.out;
     EXPECT_EQ(report["error"]["sqlstate"], sqlstate);
     EXPECT_EQ(report["error"]["file"], file);
-    for (const auto& [where, text] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [where, text] : std::vector<std::pair<std::string, std::string>>{
              {"stdout", r.out}, {"stderr", r.err}, {"termination log", TerminationLog()}}) {
       // The statement itself is the user's own file (it may hold literals);
       // what must not appear is the server's echo of the row.

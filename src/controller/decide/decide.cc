@@ -382,12 +382,13 @@ void Decider::CannotStart(const JobOutcome& job) {
     }
     s().last_job = LastJob{job.name, "Running", std::nullopt, job.start_time, "", what};
     auto left = in_.job_start_timeout - waited;
-    Progress(job.waiting_reason,
-             what + "; given up in " +
-                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(left).count() +
-                                1) +
-                 " s unless it starts");
-    d_.requeue_after = std::min<Clock::Duration>(in_.lease.retry_in, left + std::chrono::seconds(1));
+    Progress(
+        job.waiting_reason,
+        what + "; given up in " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(left).count() + 1) +
+            " s unless it starts");
+    d_.requeue_after =
+        std::min<Clock::Duration>(in_.lease.retry_in, left + std::chrono::seconds(1));
     return;
   }
   // Give up on this Job: delete it, give the Lease back once its pod is

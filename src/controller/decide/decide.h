@@ -102,7 +102,7 @@ struct Decision {
   bool want_lease = false;     // acquire or renew the database Lease
   bool release_lease = false;  // no Job of ours runs: free the Lease
   std::optional<JobPlan> create_job;
-  std::vector<std::string> delete_jobs;  // background propagation: pods get SIGTERM
+  std::vector<std::string> delete_jobs;          // background propagation: pods get SIGTERM
   std::optional<Clock::Duration> requeue_after;  // nullopt: wait for a change
   std::vector<EventNote> events;
 };

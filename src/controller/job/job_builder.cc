@@ -150,8 +150,7 @@ json BuildJob(const ObjectMeta& meta, const SchemaMigrationSpec& spec, const Job
                     {{"containerName", "migrate"}, {"operator", "In"}, {"values", {2, 3, 4, 6}}}}});
   rules.push_back(
       {{"action", "Count"},
-       {"onExitCodes",
-        {{"containerName", "migrate"}, {"operator", "In"}, {"values", {5, 7, 8}}}}});
+       {"onExitCodes", {{"containerName", "migrate"}, {"operator", "In"}, {"values", {5, 7, 8}}}}});
 
   json job = {{"apiVersion", "batch/v1"},
               {"kind", "Job"},

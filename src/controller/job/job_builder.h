@@ -21,7 +21,7 @@ inline constexpr int kRunnerGracePeriodSeconds = 10;
 
 struct JobPlan {
   std::string name;
-  int64_t fence_token = 0;  // >= 1: Decide never plans a Job without one
+  int64_t fence_token = 0;        // >= 1: Decide never plans a Job without one
   std::optional<int64_t> target;  // nullopt: the newest in the source
   bool down = false;              // migrate down --to *target
   std::vector<std::string> config_maps;

@@ -77,9 +77,9 @@ std::optional<json> LastTermination(const std::vector<json>& pods) {
 // ordinary ones (ContainerCreating, PodInitializing) are not listed.
 bool StuckReason(const std::string& r) {
   static const char* const kStuck[] = {
-      "CreateContainerConfigError", "CreateContainerError", "ErrImagePull", "ImagePullBackOff",
-      "InvalidImageName",           "ErrImageNeverPull",    "RunContainerError",
-      "CrashLoopBackOff"};
+      "CreateContainerConfigError", "CreateContainerError", "ErrImagePull",
+      "ImagePullBackOff",           "InvalidImageName",     "ErrImageNeverPull",
+      "RunContainerError",          "CrashLoopBackOff"};
   for (const char* k : kStuck) {
     if (r == k) return true;
   }
@@ -217,8 +217,8 @@ std::string JobOutcome::Summary() const {
     if (!file.empty() && msg.find(file) != std::string::npos) return msg;
     if (!file.empty()) out += file;
     if (auto v = IntField<int64_t>(e, "version")) {
-      out += (out.empty() ? "version " : " (version ") + std::to_string(*v) +
-             (out.empty() ? "" : ")");
+      out +=
+          (out.empty() ? "version " : " (version ") + std::to_string(*v) + (out.empty() ? "" : ")");
     }
     if (auto line = IntField<int64_t>(e, "line")) out += " line " + std::to_string(*line);
     std::string sqlstate = Str(e, "sqlstate");

@@ -84,7 +84,6 @@ TEST(JobResultTest, PodGoneExitCodeFromJobMessage) {
   EXPECT_FALSE(d.exit_code);
 }
 
-
 // A termination message is whatever the pod's process wrote: any tenant can
 // put any JSON there. Nothing in it may throw (it used to: a non-string
 // `reason` or `file` threw inside nlohmann's value(), and the uncaught
@@ -144,15 +143,14 @@ TEST(JobResultTest, PodThatCannotStartSaysWhy) {
        {"state", {{"waiting", {{"reason", "ImagePullBackOff"}, {"message", "no such image"}}}}}}};
   EXPECT_EQ(ObserveJob(Job(""), {pull}).waiting_reason, "ImagePullBackOff");
 
-  json unschedulable = {
-      {"metadata", {{"name", "j1-x"}}},
-      {"status",
-       {{"phase", "Pending"},
-        {"conditions",
-         {{{"type", "PodScheduled"},
-           {"status", "False"},
-           {"reason", "Unschedulable"},
-           {"message", "0/1 nodes are available"}}}}}}};
+  json unschedulable = {{"metadata", {{"name", "j1-x"}}},
+                        {"status",
+                         {{"phase", "Pending"},
+                          {"conditions",
+                           {{{"type", "PodScheduled"},
+                             {"status", "False"},
+                             {"reason", "Unschedulable"},
+                             {"message", "0/1 nodes are available"}}}}}}};
   EXPECT_EQ(ObserveJob(Job(""), {unschedulable}).waiting_reason, "Unschedulable");
 
   // Ordinary start-up states are no problem.

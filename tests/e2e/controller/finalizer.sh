@@ -109,6 +109,33 @@ pass "Ready second has no finalizer, the Lease is free, first's Job was collecte
 echo "FIGURES: runner samples: $(wc -l <"$SAMPLES"), at most $(max_runners) runner(s) connected at any moment"
 pass "never two runners on the database at once ($(wc -l <"$SAMPLES") samples of pg_stat_activity)"
 
+# Job lost: fourth's Job is deleted with its pod orphaned, mid-migration. The
+# orphaned runner goes on (nothing stops it), so the Lease must stay with
+# fourth until that pod has finished: fifth, waiting for the same database,
+# starts only then, and fourth is retried (its version is already applied).
+create_sm fourth 'select pg_sleep(8); create table fourth_t (id int);'
+wait_for 120 "the fourth migration pod to run" running fourth
+holder_fourth="$NS/fourth/$(sm_field fourth '{.metadata.uid}')"
+create_sm fifth 'create table fifth_t (id int);'
+fifth_waits() { [[ $(reason fifth) == WaitingForLease ]]; }
+wait_for 60 "fifth to wait for the Lease" fifth_waits
+k -n "$NS" delete "$(jobs_of fourth)" --cascade=orphan >/dev/null
+lost=$SECONDS
+job_lost() { [[ $(reason fourth) == JobLost ]]; }
+wait_for 30 "fourth to see its Job lost" job_lost
+[[ $(lease_holder) == "$holder_fourth" ]] ||
+  fail "Lease left fourth ($(lease_holder)) while its orphaned runner pod still runs"
+pass "fourth's Job lost, its orphaned pod still runs, the Lease stays with fourth"
+k -n "$NS" wait --for=condition=Ready sm/fifth --timeout=120s >/dev/null ||
+  fail "fifth not Ready: $(k -n "$NS" get sm fifth -o jsonpath='{.status}')"
+k -n "$NS" wait --for=condition=Ready sm/fourth --timeout=120s >/dev/null ||
+  fail "fourth not Ready after the retry: $(k -n "$NS" get sm fourth -o jsonpath='{.status}')"
+[[ $("${PSQL[@]}" -d app -c "select count(*) from sg_fourth where version = 1") == 1 ]] ||
+  fail "fourth's migration not recorded exactly once"
+[[ $(max_runners) == 1 ]] || fail "at some moment $(max_runners) runners were connected to the database at once"
+echo "FIGURES: job lost: fifth and fourth Ready $((SECONDS - lost))s after the orphaning delete; at most $(max_runners) runner(s) connected at any moment"
+pass "fifth ran only after fourth's orphaned runner finished; fourth Ready after its retry; never two runners at once"
+
 # Controller down: deletion waits for the finalizer; removing it by hand frees it.
 create_sm third 'select pg_sleep(300);'
 wait_for 120 "the third migration pod to run" running third
