@@ -1,6 +1,8 @@
 // ConnInfo: a PostgreSQL connection string (libpq URL or keyword/value form)
 // checked up front, with what is needed to keep its password out of every
-// message: a redacted display form and a Redact() for third-party text.
+// message: a redacted display form, a Redact() for third-party text, and
+// fixed descriptions of parse and connection errors (libpq's own quote the
+// parts of the string they could not use, which is often the password).
 //
 // Thread-safety: immutable after Parse.
 #pragma once
@@ -23,6 +25,10 @@ class ConnInfo {
   // `text` with this password, and anything else that looks like one (URL
   // userinfo, password=...), replaced by "***".
   std::string Redact(std::string_view text) const;
+  // libpq's connection error as one of a fixed set of classes naming the
+  // field to check (host, port, dbname, user, password, TLS), never a value
+  // from the connection string; an unknown message loses every quoted part.
+  std::string DescribeConnectError(const std::string& libpq_message) const;
 
  private:
   std::string conninfo_;

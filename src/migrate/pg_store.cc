@@ -56,12 +56,9 @@ StatusOr<std::unique_ptr<PgStore>> PgStore::Connect(const ConnInfo& conn, PgStor
     if (options.read_only) setup += "; SET default_transaction_read_only = on";
     pqxx::nontransaction tx(*c);
     tx.exec(setup);
-  } catch (const pqxx::broken_connection& e) {
-    return UnavailableError("cannot connect to " + conn.display() + ": " +
-                            conn.Redact(CleanMessage(e.what())));
   } catch (const std::exception& e) {
     return UnavailableError("cannot connect to " + conn.display() + ": " +
-                            conn.Redact(CleanMessage(e.what())));
+                            conn.DescribeConnectError(e.what()));
   }
   return std::unique_ptr<PgStore>(new PgStore(conn, std::move(options), std::move(c)));
 }
