@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "controller/api/identity.h"
+#include "migrate/migration.h"
 
 namespace sg::controller {
 
@@ -49,6 +50,56 @@ StatusOr<std::vector<json>> SelectConfigMaps(const SourceSpec& source,
   return out;
 }
 
+namespace {
+
+// The runner's rules for a source, applied to what the ConfigMaps hold:
+// names, duplicate versions, a down without its up, empty files. Files that
+// do not end in .sql (or start with '.') are ignored, as the runner does.
+Status CheckFiles(const std::map<std::string, std::pair<std::string, std::string>>& files) {
+  struct Seen {
+    std::string up, down;
+  };
+  std::map<int64_t, Seen> versions;
+  std::vector<std::string> problems;
+  auto where = [&](const std::string& file) {
+    return "ConfigMap \"" + files.at(file).first + "\": " + file;
+  };
+  for (const auto& [file, v] : files) {
+    if (file.starts_with(".") || !file.ends_with(".sql")) continue;
+    auto parsed = migrate::ParseFileName(file);
+    if (!parsed) {
+      problems.push_back(where(file) +
+                         ": malformed name: expected <version>_<name>.up.sql or "
+                         "<version>_<name>.down.sql with a version of digits (at most 18)");
+      continue;
+    }
+    std::string& slot = parsed->direction == migrate::Direction::kUp
+                            ? versions[parsed->version].up
+                            : versions[parsed->version].down;
+    if (!slot.empty()) {
+      problems.push_back(where(file) + ": duplicate version " + std::to_string(parsed->version) +
+                         " (also " + slot + ")");
+      continue;
+    }
+    slot = file;
+    if (v.second.find_first_not_of(" \t\r\n") == std::string::npos) {
+      problems.push_back(where(file) + ": empty (no SQL statements)");
+    }
+  }
+  for (const auto& [version, seen] : versions) {
+    if (seen.up.empty() && !seen.down.empty()) {
+      problems.push_back(where(seen.down) + ": down migration without an up file");
+    }
+  }
+  if (problems.empty()) return OkStatus();
+  std::string message = problems.front();
+  for (size_t i = 1; i < problems.size() && i < 5; ++i) message += "; " + problems[i];
+  if (problems.size() > 5) message += " (and " + std::to_string(problems.size() - 5) + " more)";
+  return InvalidError(message);
+}
+
+}  // namespace
+
 StatusOr<SourceInfo> SourceFromConfigMaps(const std::vector<json>& config_maps) {
   static const std::regex kUp(R"(^([0-9]{1,18})_.+\.up\.sql$)");
   std::map<std::string, std::pair<std::string, std::string>> files;  // name -> {cm, content}
@@ -68,6 +119,7 @@ StatusOr<SourceInfo> SourceFromConfigMaps(const std::vector<json>& config_maps) 
   }
   std::sort(info.config_maps.begin(), info.config_maps.end());
   if (files.empty()) return NotFoundError("the source ConfigMaps hold no files");
+  SG_RETURN_IF_ERROR(CheckFiles(files));
   std::string canon;
   for (const auto& [name, v] : files) {
     canon += name;

@@ -52,5 +52,33 @@ TEST(SourceInfoTest, SelectByNameAndSelector) {
   EXPECT_NE(missing.status().message().find("\"missing\""), std::string::npos);
 }
 
+// Mistakes the operator can see in the ConfigMaps it reads stall before any
+// Job exists (they used to be found only by the runner inside a Job), with
+// the ConfigMap and file named; the runner's own rules (files not ending in
+// .sql are ignored there too).
+TEST(SourceInfoTest, MistakesInTheFilesAreFoundBeforeAnyJob) {
+  struct Case {
+    json data;
+    std::string want;  // in the message
+  };
+  const std::vector<Case> cases = {
+      {{{"0001_a.up.sql", "x"}, {"1_b.sql", "y"}}, "1_b.sql: malformed name"},
+      {{{"0001_a.up.sql", "x"}, {"v2_b.up.sql", "y"}}, "v2_b.up.sql: malformed name"},
+      {{{"0001_a.up.sql", "x"}, {"1_b.up.sql", "y"}}, "duplicate version 1"},
+      {{{"0001_a.up.sql", "x"}, {"0002_b.down.sql", "y"}},
+       "0002_b.down.sql: down migration without"},
+      {{{"0001_a.up.sql", " \n\t "}}, "0001_a.up.sql: empty"},
+  };
+  for (const auto& c : cases) {
+    auto s = SourceFromConfigMaps({Cm("migrations", c.data)});
+    ASSERT_FALSE(s.ok()) << c.data.dump();
+    EXPECT_EQ(s.status().code(), Code::kInvalid);
+    EXPECT_NE(s.status().message().find(c.want), std::string::npos) << s.status();
+    EXPECT_NE(s.status().message().find("ConfigMap \"migrations\""), std::string::npos)
+        << s.status();
+  }
+  EXPECT_TRUE(SourceFromConfigMaps({Cm("m", {{"0001_a.up.sql", "x"}, {"notes.txt", ""}})}).ok());
+}
+
 }  // namespace
 }  // namespace sg::controller
