@@ -41,9 +41,9 @@ void StopOnSignal::Watch() {
       if (store_) store_->Cancel();
     }
     if (Steady::now() - *since < hard_limit_) continue;
-    // Still running: a connect or a cancel that never arrived. Exit anyway;
-    // only async-signal-safe calls from here on would matter in a handler,
-    // but this is an ordinary thread, and the main thread is stuck.
+    // Still running: a connect that hangs, or a cancel that never reached
+    // the server. Exit anyway: closing the sockets makes the server roll
+    // back, and _exit skips destructors the stuck main thread may be in.
     if (!termination_log_.empty()) {
       int fd = ::open(termination_log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) {
