@@ -270,27 +270,6 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
                 " by another run meanwhile (re-read under the fence): skipped");
       return true;
     }
-    if (Stopping() && r.outcome != ExecOutcome::kFenced) {
-      Json err = FailureJson(r.failure);
-      err["version"] = m.migration.version;
-      err["file"] = file;
-      out->report["error"] = err;
-      if (r.needs_repair) {
-        // Part of a no-transaction file ran before the cancel: say so.
-        AppliedRecord rec;
-        rec.version = m.migration.version;
-        rec.name = m.migration.name;
-        rec.state = RecordState::kFailed;
-        rec.sqlstate = r.failure.sqlstate;
-        rec.error_message = r.failure.message;
-        rec.failed_statement = r.failure.statement;
-        rec.statements_done = r.failure.statements_done;
-        NeedsRepairError(rec, file, out);
-        return false;
-      }
-      *out = Interrupted(std::move(*out), (up ? "applying " : "reverting ") + file);
-      return false;
-    }
     if (r.outcome == ExecOutcome::kFenced) {
       *out = Fail(std::move(*out), ExitCode::kLock,
                   "fenced out before " + file +
@@ -324,7 +303,12 @@ bool Runner::Execute(const SourceMigration& m, bool up, Outcome* out) {
       rec.error_message = r.failure.message;
       rec.failed_statement = r.failure.statement;
       rec.statements_done = r.failure.statements_done;
-      NeedsRepairError(rec, file, out);
+      NeedsRepairError(rec, file, out);  // also when stopped part-way through such a file
+      return false;
+    }
+    if (Stopping()) {
+      out->report["error"] = err;
+      *out = Interrupted(std::move(*out), (up ? "applying " : "reverting ") + file);
       return false;
     }
     if (Retryable(r.failure.sqlstate) && attempt < options_.lock_retries) {
