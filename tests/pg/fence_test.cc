@@ -31,15 +31,19 @@ class FenceTest : public MigrateTest {
     // version shows up as a second row (and CREATE TABLE fails).
     Write("0001_log.up.sql", "CREATE TABLE audit (version int, token text);\n");
   }
-  // v2 sleeps `seconds` while the marker table exists; v3 is quick.
-  void WriteSlowTwoAndThree(double seconds, bool no_transaction) {
+  // v2 stays in flight until runner B waits for the fence row (a lock wait
+  // of B's session, polled from inside v2; at most 30 s), then 1 s more, so
+  // the overlap never depends on how fast B starts; v3 is quick.
+  void WriteSlowTwoAndThree(bool no_transaction) {
     std::string head = no_transaction ? "-- schemagate:no-transaction\n" : "";
     Write("0002_slow.up.sql",
           head +
               "CREATE TABLE t2 (x int);\nINSERT INTO audit VALUES (2, current_setting("
-              "'application_name'));\nSELECT pg_sleep(CASE WHEN to_regclass('slow_marker') IS "
-              "NULL THEN 0 ELSE " +
-              std::to_string(seconds) + " END);\n");
+              "'application_name'));\n"
+              "DO $$ BEGIN FOR i IN 1..300 LOOP PERFORM pg_stat_clear_snapshot(); EXIT WHEN "
+              "EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = "
+              "'schemagate newer-b' AND wait_event_type = 'Lock'); PERFORM pg_sleep(0.1); END "
+              "LOOP; PERFORM pg_sleep(1); END $$;\n");
     Write("0003_quick.up.sql",
           "CREATE TABLE t3 (x int);\nINSERT INTO audit VALUES (3, "
           "current_setting('application_name'));\n");
@@ -87,18 +91,17 @@ TEST_F(FenceTest, TokenZeroOrMissingNeverDisablesFencing) {
   EXPECT_EQ(Scalar("SELECT token FROM schemagate_migrations_fence"), 5);
 }
 
-// Finding 2, transactional: runner A (token 1) is inside a 3 s v2 when runner
-// B (token 2) starts. B waits for A's transaction, takes the fence, re-reads,
+// Finding 2: runner A (token 1) is inside v2 when runner B (token 2) starts
+// (v2 transactional, then no-transaction). B waits for A's transaction, takes the fence, re-reads,
 // and applies only v3; A commits v2 (before B took the fence) and nothing
 // after it.
 TEST_F(FenceTest, OverlappingRunnersNewerNeverFailsStaleCommitsNothingAfter) {
   for (bool no_tx : {false, true}) {
     SCOPED_TRACE(no_tx ? "no-transaction v2" : "transactional v2");
     if (no_tx) url_ = SharedPgServer().CreateDatabase("f");
-    WriteSlowTwoAndThree(3, no_tx);
-    Query("CREATE TABLE slow_marker ()");
+    WriteSlowTwoAndThree(no_tx);
     Process a(Runner("1", "stale-a"));
-    ASSERT_TRUE(WaitForStatement("pg_sleep(CASE")) << "A never reached v2";
+    ASSERT_TRUE(WaitForStatement("pg_stat_clear_snapshot")) << "A never reached v2";
     Process b(Runner("2", "newer-b"));
     RunResult rb = b.Wait();
     RunResult ra = a.Wait();
