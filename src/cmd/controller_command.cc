@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/duration.h"
 #include "controller/controller.h"
@@ -32,6 +33,8 @@ struct ControllerCommand::Flags {
   int workers = 2;
   std::string recheck_interval = "10m";
   std::string job_start_timeout = "60s";
+  std::vector<std::string> allowed_image_prefixes;
+  bool allow_service_account_name = false;
   observe::LogFlags log;
 };
 
@@ -73,6 +76,14 @@ ControllerCommand::ControllerCommand(CLI::App& app) : flags_(std::make_unique<Fl
                    "unschedulable) this long after it started: Stalled, Lease given back, "
                    "retried with backoff")
       ->capture_default_str();
+  f.cmd
+      ->add_option("--allowed-image-prefixes", f.allowed_image_prefixes,
+                   "spec.job.image and spec.source.image.ref must start with one of these "
+                   "(comma-separated); empty: any image (the --job-image is always allowed)")
+      ->delimiter(',');
+  f.cmd->add_flag("--allow-service-account-name", f.allow_service_account_name,
+                  "Let SchemaMigrations set spec.job.serviceAccountName (refused by default: "
+                  "creating a SchemaMigration is creating a pod)");
   observe::AddLogFlags(f.cmd, &f.log);
 }
 
@@ -154,6 +165,8 @@ int ControllerCommand::Run() {
   o.reconciler.metrics = &*metrics;
   o.reconciler.recheck_interval = *recheck;
   o.reconciler.job_start_timeout = *start_timeout;
+  o.reconciler.job_policy.allowed_image_prefixes = f.allowed_image_prefixes;
+  o.reconciler.job_policy.allow_service_account_name = f.allow_service_account_name;
 
   controller::Controller ctl(client->get(), Clock::Real(), o);
   built = &ctl;

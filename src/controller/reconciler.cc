@@ -74,6 +74,7 @@ Observed Reconciler::Gather(const json& object) {
   in.default_image = options_.job_image;
   in.recheck_interval = options_.recheck_interval;
   in.job_start_timeout = options_.job_start_timeout;
+  in.policy = options_.job_policy;
   in.holder_identity = HolderIdentity(in.meta);
   if (in.spec.ok()) {
     in.identity = DatabaseIdentity(in.meta.ns, in.spec->database);

@@ -47,6 +47,8 @@ struct ReconcilerOptions {
   // A Job whose pod cannot start (missing Secret, image pull error,
   // unschedulable) is given up this long after it started.
   Clock::Duration job_start_timeout = std::chrono::seconds(60);
+  // What a SchemaMigration may ask of its pod (images, service account).
+  JobPolicy job_policy;
   // Optional (borrowed): finished runs and their durations, applied version
   // and readiness per object, time from wanting a database Lease to holding it.
   const observe::ControllerMetrics* metrics = nullptr;

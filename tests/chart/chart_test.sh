@@ -49,5 +49,17 @@ pass "values.schema.json and the template guards reject bad values"
   fail "--recheck-interval passed without recheckInterval (the operator's default applies)"
 pass "recheckInterval passed only when set"
 
+rejects jobPolicy --set jobPolicy.allowServiceAccountName=maybe
+rejects jobPolicy --set 'jobPolicy.allowedImagePrefixes={a,,b}'
+policy=$("$HELM" template schemagate "$CHART" --set 'jobPolicy.allowedImagePrefixes={registry.corp/,ghcr.io/acme/}' \
+  --set jobPolicy.allowServiceAccountName=true)
+grep -q -- '--allowed-image-prefixes=registry.corp/,ghcr.io/acme/' <<<"$policy" ||
+  fail "jobPolicy.allowedImagePrefixes not passed as --allowed-image-prefixes"
+grep -q -- '--allow-service-account-name' <<<"$policy" ||
+  fail "jobPolicy.allowServiceAccountName=true not passed"
+! "$HELM" template schemagate "$CHART" | grep -q -- '--allow-service-account-name\|--allowed-image-prefixes' ||
+  fail "job policy flags passed with the default values (any image, no service account)"
+pass "jobPolicy passed only when set, bad values rejected"
+
 bash "$ROOT/scripts/render-manifests.sh" --check || fail "manifests/install.yaml or the chart's CRD drifted"
 pass "manifests/install.yaml and charts/schemagate/crds/ match the chart and crds/"

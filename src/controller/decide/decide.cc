@@ -162,6 +162,10 @@ void Decider::Decide() {
     return;
   }
   spec_ = &*in_.spec;
+  if (Status allowed = CheckJobPolicy(*spec_, in_.policy); !allowed.ok()) {
+    Stall("PolicyViolation", allowed.message());
+    return;
+  }
   if (!in_.source.ok()) {
     Stall(in_.source.status().code() == Code::kNotFound ? "SourceNotFound" : "InvalidSource",
           in_.source.status().message());

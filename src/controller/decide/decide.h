@@ -47,6 +47,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "controller/api/job_policy.h"
 #include "controller/api/migration_status.h"
 #include "controller/api/schema_migration.h"
 #include "controller/job/job_builder.h"
@@ -84,6 +85,7 @@ struct Observed {
   // A Job whose pod cannot start (JobOutcome::waiting_reason) this long
   // after the Job started is deleted, Stalled, and retried with backoff.
   Clock::Duration job_start_timeout = std::chrono::seconds(60);
+  JobPolicy policy;  // what the spec may ask of the pod (PolicyViolation)
 };
 
 struct EventNote {

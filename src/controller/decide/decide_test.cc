@@ -357,6 +357,20 @@ TEST_F(DecideTest, NoFinalizerWhenNoLeaseIsWanted) {
   EXPECT_TRUE(d.release_lease);
 }
 
+TEST_F(DecideTest, PolicyViolationStallsBeforeAnyJob) {
+  in_.spec = ParseSpec(
+      json::parse(R"({"database":{"secretRef":{"name":"db"}},"source":{"configMaps":["m"]},)"
+                  R"("job":{"serviceAccountName":"cluster-admin-sa"}})"));
+  Decision d = Run();
+  EXPECT_FALSE(d.create_job);
+  EXPECT_FALSE(d.want_lease);
+  EXPECT_EQ(Cond(d, kStalled).status, "True");
+  EXPECT_EQ(Cond(d, kStalled).reason, "PolicyViolation");
+  EXPECT_NE(Cond(d, kStalled).message.find("spec.job.serviceAccountName"), std::string::npos);
+  in_.policy.allow_service_account_name = true;
+  EXPECT_TRUE(Run().create_job);
+}
+
 TEST_F(DecideTest, NoJobWithoutAFencingToken) {
   in_.lease = {};
   Decide(in_);
