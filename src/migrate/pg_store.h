@@ -90,6 +90,10 @@ class PgStore final : public MigrationStore {
   // The verdict on FenceCheck's row: kDone to go on, else why not.
   ExecResult Verdict(const pqxx::result& r, bool up, const ExecOptions& options) const;
   bool Stopping() const { return options_.stop && options_.stop->load(); }
+  // The one translation of a libpqxx exception into a failure: outcome,
+  // SQLSTATE, redacted primary message, DETAIL kept apart, where it happened.
+  void Failed(const std::exception& e, const std::string& statement, int line,
+              ExecResult* res) const;
   StatusOr<pqxx::connection*> FenceConnection();
   ExecResult RunTransactional(const SourceMigration& m, bool up, const ExecOptions& options);
   ExecResult RunOutsideTransaction(const SourceMigration& m, bool up, const ExecOptions& options);

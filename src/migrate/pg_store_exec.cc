@@ -103,6 +103,17 @@ void PgStore::Cancel() {
   }
 }
 
+void PgStore::Failed(const std::exception& e, const std::string& statement, int line,
+                     ExecResult* res) const {
+  res->outcome = dynamic_cast<const pqxx::broken_connection*>(&e) ? ExecOutcome::kConnectionLost
+                                                                  : ExecOutcome::kSqlError;
+  if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) res->failure.sqlstate = sql->sqlstate();
+  res->failure.message = conn_.Redact(PrimaryMessage(e.what()));
+  res->failure.detail = conn_.Redact(DetailOf(e.what()));
+  res->failure.statement = statement;
+  res->failure.line = line;
+}
+
 ExecResult PgStore::TakeFence(int64_t token, const ExecOptions& options) {
   ExecResult res;
   try {
@@ -117,20 +128,8 @@ ExecResult PgStore::TakeFence(int64_t token, const ExecOptions& options) {
                 ") ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, holder = EXCLUDED.holder,"
                 " updated_at = now() WHERE f.token <= EXCLUDED.token RETURNING token");
     if (r.empty()) res.outcome = ExecOutcome::kFenced;
-  } catch (const pqxx::broken_connection& e) {
-    res.outcome = ExecOutcome::kConnectionLost;
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
-  } catch (const pqxx::sql_error& e) {
-    res.outcome = ExecOutcome::kSqlError;
-    res.failure.sqlstate = e.sqlstate();
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
-    res.failure.statement = "(schemagate: taking the fence)";
   } catch (const std::exception& e) {
-    res.outcome = ExecOutcome::kSqlError;
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
+    Failed(e, "(schemagate: taking the fence)", 0, &res);
   }
   return res;
 }
@@ -205,29 +204,10 @@ ExecResult PgStore::RunTransactional(const SourceMigration& m, bool up,
     run(restore + record + "; COMMIT");
     res.failure = {};
     return res;
-  } catch (const pqxx::broken_connection& e) {
-    res.outcome = ExecOutcome::kConnectionLost;
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
-    res.failure.statement = current;
-    res.failure.line = current_line;
-    return res;
-  } catch (const pqxx::sql_error& e) {
-    rollback();
-    res.outcome = ExecOutcome::kSqlError;
-    res.failure.sqlstate = e.sqlstate();
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
-    res.failure.statement = current;
-    res.failure.line = current_line;
-    return res;
   } catch (const std::exception& e) {
-    rollback();
-    res.outcome = ExecOutcome::kSqlError;
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
-    res.failure.statement = current;
-    res.failure.line = current_line;
+    Failed(e, current, current_line, &res);
+    // A lost session has rolled back on the server already.
+    if (res.outcome != ExecOutcome::kConnectionLost) rollback();
     return res;
   }
 }
@@ -256,15 +236,7 @@ ExecResult PgStore::RunOutsideTransaction(const SourceMigration& m, bool up,
   };
   auto run = [&](const std::string& sql) { return run_on(*main_, sql); };
   auto fail_from = [&](const std::exception& e, const std::string& statement, int line) {
-    res.outcome = ExecOutcome::kSqlError;
-    if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e))
-      res.failure.sqlstate = sql->sqlstate();
-    if (dynamic_cast<const pqxx::broken_connection*>(&e))
-      res.outcome = ExecOutcome::kConnectionLost;
-    res.failure.message = conn_.Redact(PrimaryMessage(e.what()));
-    res.failure.detail = conn_.Redact(DetailOf(e.what()));
-    res.failure.statement = statement;
-    res.failure.line = line;
+    Failed(e, statement, line, &res);
   };
 
   // 0. The fence, held for the whole file by an idle transaction on its own
