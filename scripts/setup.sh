@@ -13,6 +13,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # tests: a real PostgreSQL server and client
   postgresql-15 postgresql-client-15
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer's runtime
+  clang libclang-rt-14-dev
   # tooling
   clang-format procps psmisc openssl curl jq
   # local cluster: base image seeding

@@ -151,11 +151,15 @@ void Controller::Worker(int index) {
 }
 
 Status Controller::RunLeading() {
-  const std::string managed = std::string(kManagedByLabel) + "=" + kManagedByValue;
+  kube::WatcherOptions all;
+  kube::WatcherOptions managed;
+  managed.label_selector = std::string(kManagedByLabel) + "=" + kManagedByValue;
+  // Every ConfigMap in scope is listed, but only its summary is kept.
+  const kube::WatcherOptions config_maps = ConfigMapCacheOptions();
   migrations_ = std::make_unique<ResourceCache>(client_, kube::gvr::SchemaMigration(),
-                                                options_.namespaces, "", clock_);
+                                                options_.namespaces, all, clock_);
   config_maps_ = std::make_unique<ResourceCache>(client_, kube::gvr::ConfigMap(),
-                                                 options_.namespaces, "", clock_);
+                                                 options_.namespaces, config_maps, clock_);
   jobs_ = std::make_unique<ResourceCache>(client_, kube::gvr::Job(), options_.namespaces, managed,
                                           clock_);
   pods_ = std::make_unique<ResourceCache>(client_, kube::gvr::Pod(), options_.namespaces, managed,
@@ -183,7 +187,7 @@ Status Controller::RunLeading() {
   config_maps_->AddHandlers({[this](const kube::ObjectPtr& o) { EnqueueForConfigMap(o); },
                              [this](const kube::ObjectPtr& old, const kube::ObjectPtr& n) {
                                if (!old ||
-                                   (*old).value("data", json()) != (*n).value("data", json()) ||
+                                   (*old).value("files", json()) != (*n).value("files", json()) ||
                                    (*old)["metadata"].value("labels", json()) !=
                                        (*n)["metadata"].value("labels", json())) {
                                  EnqueueForConfigMap(n);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "controller/api/identity.h"
+#include "controller/job/pod_attribution.h"
 #include "kube/lease/kube_lease_lock.h"
 
 namespace sg::controller {
@@ -16,54 +17,6 @@ Reconciler::Reconciler(kube::Client* client, Caches caches, Clock* clock, Reconc
       clock_(clock),
       options_(std::move(options)),
       recorder_(recorder) {}
-
-namespace {
-
-bool OwnedBy(const json& obj, const std::string& uid) {
-  const json& md = obj["metadata"];
-  if (!md.contains("ownerReferences")) return false;
-  for (const auto& r : md["ownerReferences"]) {
-    if (r.value("uid", "") == uid) return true;
-  }
-  return false;
-}
-
-// The uid of the Job that controls `pod` (its controller ownerReference), ""
-// if none: a pod is attributed to a Job by uid, never by labels anyone can set.
-std::string ControllingJobUid(const json& pod) {
-  auto md = pod.find("metadata");
-  if (md == pod.end() || !md->is_object()) return "";
-  auto refs = md->find("ownerReferences");
-  if (refs == md->end() || !refs->is_array()) return "";
-  for (const auto& r : *refs) {
-    if (!r.is_object() || !r.value("controller", false)) continue;
-    auto kind = r.find("kind");
-    auto uid = r.find("uid");
-    if (kind != r.end() && kind->is_string() && *kind == "Job" && uid != r.end() &&
-        uid->is_string()) {
-      return uid->get<std::string>();
-    }
-  }
-  return "";
-}
-
-// A pod labelled as a runner of `migration` that has not terminated: with or
-// without its Job (an orphaned pod still migrates), it keeps the Lease.
-bool LiveRunnerPod(const json& pod, const std::string& migration) {
-  auto md = pod.find("metadata");
-  if (md == pod.end() || !md->is_object()) return false;
-  auto labels = md->find("labels");
-  if (labels == md->end() || !labels->is_object()) return false;
-  auto owner = labels->find(kMigrationLabel);
-  if (owner == labels->end() || !owner->is_string() || *owner != migration) return false;
-  std::string phase;
-  if (auto st = pod.find("status"); st != pod.end() && st->is_object()) {
-    if (auto p = st->find("phase"); p != st->end() && p->is_string()) phase = *p;
-  }
-  return phase != "Succeeded" && phase != "Failed";
-}
-
-}  // namespace
 
 Observed Reconciler::Gather(const json& object) {
   Observed in;
@@ -92,18 +45,15 @@ Observed Reconciler::Gather(const json& object) {
       }
     }
   }
-  std::map<std::string, std::vector<json>> pods_by_job_uid;
-  for (const auto& pod : caches_.pods->InNamespace(in.meta.ns)) {
-    std::string uid = ControllingJobUid(*pod);
-    if (!uid.empty()) pods_by_job_uid[uid].push_back(*pod);
-    if (LiveRunnerPod(*pod, in.meta.name)) {
-      in.live_pods.push_back((*pod)["metadata"].value("name", ""));
-    }
-  }
-  for (const auto& job : caches_.jobs->InNamespace(in.meta.ns)) {
-    if (!OwnedBy(*job, in.meta.uid)) continue;
-    std::string uid = (*job)["metadata"].value("uid", "");
-    in.jobs.push_back(ObserveJob(*job, pods_by_job_uid[uid]));
+  std::vector<json> jobs, pods;
+  for (const auto& job : caches_.jobs->InNamespace(in.meta.ns)) jobs.push_back(*job);
+  for (const auto& pod : caches_.pods->InNamespace(in.meta.ns)) pods.push_back(*pod);
+  PodAttribution pa = AttributePods(jobs, pods, in.meta.uid, in.meta.name);
+  in.live_pods = std::move(pa.live_runner_pods);
+  in.foreign_pods = std::move(pa.foreign_pods);
+  for (const json& job : jobs) {
+    if (!OwnedBy(job, in.meta.uid)) continue;
+    in.jobs.push_back(ObserveJob(job, pa.pods_by_job_uid[job["metadata"].value("uid", "")]));
   }
   return in;
 }

@@ -1,17 +1,32 @@
 #include "controller/resource_cache.h"
 
+#include "controller/source/source_info.h"
 #include "kube/informer/watch_source.h"
 #include "kube/watch/lister_watcher.h"
 
 namespace sg::controller {
 
+namespace {
+
+// One list response of 20 ConfigMaps of up to ~1 MiB stays far below the
+// chart's memory limit.
+constexpr int kConfigMapPageSize = 20;
+
+}  // namespace
+
+kube::WatcherOptions ConfigMapCacheOptions() {
+  kube::WatcherOptions o;
+  o.page_size = kConfigMapPageSize;
+  o.transform = SummarizeConfigMap;
+  return o;
+}
+
 ResourceCache::ResourceCache(kube::Client* client, const kube::Gvr& gvr,
                              const std::vector<std::string>& namespaces,
-                             const std::string& label_selector, Clock* clock) {
+                             const kube::WatcherOptions& options, Clock* clock) {
   std::vector<std::string> scope = namespaces.empty() ? std::vector<std::string>{""} : namespaces;
   for (const auto& ns : scope) {
-    kube::WatcherOptions wo;
-    wo.label_selector = label_selector;
+    kube::WatcherOptions wo = options;
     auto lw = std::make_unique<kube::ClientListerWatcher>(client, gvr, ns);
     auto source = std::make_unique<kube::WatcherSource>(std::move(lw), clock, wo);
     informers_[ns] = std::make_unique<kube::Informer>(std::move(source), clock);

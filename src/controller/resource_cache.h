@@ -15,14 +15,21 @@
 #include "common/clock.h"
 #include "kube/client/client.h"
 #include "kube/informer/informer.h"
+#include "kube/watch/watcher.h"
 
 namespace sg::controller {
 
+// The ConfigMap cache's options: small pages (a ConfigMap may be close to
+// 1 MiB) and SummarizeConfigMap as the transform, so memory grows with the
+// number of ConfigMaps in scope, not with their size.
+kube::WatcherOptions ConfigMapCacheOptions();
+
 class ResourceCache {
  public:
-  // `namespaces` empty = all namespaces.
+  // `namespaces` empty = all namespaces. `options` (label selector, page
+  // size, transform) applies to every informer.
   ResourceCache(kube::Client* client, const kube::Gvr& gvr,
-                const std::vector<std::string>& namespaces, const std::string& label_selector,
+                const std::vector<std::string>& namespaces, const kube::WatcherOptions& options,
                 Clock* clock);
   ResourceCache(const ResourceCache&) = delete;
   ResourceCache& operator=(const ResourceCache&) = delete;

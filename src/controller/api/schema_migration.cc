@@ -281,12 +281,21 @@ StatusOr<SchemaMigrationSpec> ParseSpec(const Json& spec) {
 
 ObjectMeta ParseMeta(const Json& object) {
   ObjectMeta m;
-  const Json& md = object.contains("metadata") ? object["metadata"] : Json::object();
-  m.ns = md.value("namespace", "");
-  m.name = md.value("name", "");
-  m.uid = md.value("uid", "");
-  m.resource_version = md.value("resourceVersion", "");
-  m.generation = md.value("generation", int64_t{0});
+  // Typed access only: a field of the wrong type reads as absent (the API
+  // server validates metadata, but this must never throw on any object).
+  const Json& md =
+      object.is_object() && IsObject(object, "metadata") ? object["metadata"] : Json::object();
+  auto str = [&](const char* key) {
+    auto it = md.find(key);
+    return it != md.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  m.ns = str("namespace");
+  m.name = str("name");
+  m.uid = str("uid");
+  m.resource_version = str("resourceVersion");
+  if (auto g = md.find("generation"); g != md.end() && g->is_number_integer()) {
+    m.generation = g->get<int64_t>();
+  }
   m.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
   if (m.deleting && md["deletionTimestamp"].is_string()) {
     m.deletion_timestamp = md["deletionTimestamp"].get<std::string>();

@@ -83,5 +83,21 @@ TEST(MigrationStatusTest, RoundTripAndTransitionTime) {
   EXPECT_EQ(FormatTime(*t), "2024-01-01T00:02:00Z");
 }
 
+// Found by fuzz_schema_migration: a metadata field of the wrong type threw
+// from ParseMeta (std::terminate in a worker before the catch-all).
+TEST(ParseMetaTest, WrongTypesReadAsAbsent) {
+  for (const char* text :
+       {R"({"metadata":{"name":5,"generation":"x","finalizers":"y","uid":[]}})",
+        R"({"metadata":3})", R"([1])", R"({"metadata":{"annotations":[],"namespace":{}}})"}) {
+    ObjectMeta m;
+    EXPECT_NO_THROW(m = ParseMeta(Json::parse(text))) << text;
+    EXPECT_EQ(m.name, "") << text;
+    EXPECT_EQ(m.generation, 0) << text;
+  }
+  ObjectMeta ok = ParseMeta(Json::parse(R"({"metadata":{"name":"a","generation":3}})"));
+  EXPECT_EQ(ok.name, "a");
+  EXPECT_EQ(ok.generation, 3);
+}
+
 }  // namespace
 }  // namespace sg::controller

@@ -100,6 +100,14 @@ Decision Decider::Run() {
     Deleting();
     return d_;
   }
+  for (const std::string& pod : in_.foreign_pods) {
+    // Only a pod its Job's uid ties to it speaks for a Job: labels can be
+    // set by anyone who may create pods here.
+    Event(true, "ForeignPodIgnored",
+          "pod " + pod +
+              " is labelled as a runner of this SchemaMigration but no Job of it controls the "
+              "pod; its result is ignored");
+  }
   Decide();
   Finalizer();
   return d_;

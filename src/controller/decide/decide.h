@@ -78,6 +78,10 @@ struct Observed {
   // Pods labelled as this SchemaMigration's runners that have not
   // terminated (phase neither Succeeded nor Failed), Job or no Job.
   std::vector<std::string> live_pods;
+  // Terminated pods labelled as its runners that no Job of this
+  // SchemaMigration controls (a Job since deleted, or a forgery): their
+  // results are ignored, and said so in a Warning Event.
+  std::vector<std::string> foreign_pods;
   LeaseView lease;
   Clock::WallTime now;
   std::string default_image;

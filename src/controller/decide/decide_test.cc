@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace sg::controller {
 namespace {
 
@@ -741,6 +743,17 @@ TEST_F(DecideTest, ImageSourcePendingCountAndTargetFromTheRunner) {
   img.ref = "reg/m:2";
   in_.source = SourceFromImage(img);
   EXPECT_FALSE(Run().status.pending_count);
+}
+
+TEST_F(DecideTest, ForeignPodsAreReportedNotBelieved) {
+  in_.foreign_pods = {"forged"};
+  Decision d = Run();
+  auto e = std::find_if(d.events.begin(), d.events.end(),
+                        [](const EventNote& n) { return n.reason == "ForeignPodIgnored"; });
+  ASSERT_NE(e, d.events.end());
+  EXPECT_TRUE(e->warning);
+  EXPECT_NE(e->message.find("pod forged"), std::string::npos);
+  EXPECT_TRUE(d.create_job);  // the migration goes on as if the pod were not there
 }
 
 }  // namespace

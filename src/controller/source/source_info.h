@@ -35,10 +35,20 @@ struct SourceInfo {
 StatusOr<std::vector<nlohmann::json>> SelectConfigMaps(
     const SourceSpec& source, const std::vector<nlohmann::json>& candidates);
 
+// What the ConfigMap cache keeps of a ConfigMap (the informer's transform):
+// metadata.name, namespace, uid, resourceVersion, labels and
+// deletionTimestamp, and for each string `data` key under "files" its size,
+// SHA-256 and whether it is blank. The contents, binaryData, annotations and
+// managedFields are dropped: the runner reads the files from its volume, so
+// the operator's memory grows with the number of ConfigMaps in its scope,
+// not with their size.
+void SummarizeConfigMap(nlohmann::json& config_map);
+
 // Checksum: SHA-256 over, for each file in name order, the name, a NUL, the
-// content length in decimal, a NUL and the content. Files are the `data`
-// keys of all ConfigMaps; a key present in two ConfigMaps is kInvalid
-// (naming both); no ConfigMap or no file at all is kNotFound.
+// content length in decimal, a NUL, the content's SHA-256 in hex and a NUL.
+// Files are the `data` keys of all ConfigMaps (summarized or not); a key
+// present in two ConfigMaps is kInvalid (naming both); no ConfigMap or no
+// file at all is kNotFound.
 StatusOr<SourceInfo> SourceFromConfigMaps(const std::vector<nlohmann::json>& config_maps);
 
 // For an image source: checksum = the image reference, versions unknown.

@@ -80,5 +80,64 @@ TEST(SourceInfoTest, MistakesInTheFilesAreFoundBeforeAnyJob) {
   EXPECT_TRUE(SourceFromConfigMaps({Cm("m", {{"0001_a.up.sql", "x"}, {"notes.txt", ""}})}).ok());
 }
 
+// The cache keeps a summary: no content, annotations or managedFields, yet
+// the same checksum, versions and source errors as the whole object gives.
+TEST(SourceInfoTest, SummaryKeepsNoContentAndDecidesTheSame) {
+  const std::string big(512 * 1024, 'x');
+  json whole = Cm("m", {{"0001_a.up.sql", "CREATE TABLE a (id int);"},
+                        {"0002_b.up.sql", big},
+                        {"0003_c.up.sql", " \n\t"},
+                        {"notes.txt", big}},
+                  {{"team", "shop"}});
+  whole["metadata"]["namespace"] = "shop";
+  whole["metadata"]["resourceVersion"] = "42";
+  whole["metadata"]["annotations"] = {{"kubectl.kubernetes.io/last-applied-configuration", big}};
+  whole["metadata"]["managedFields"] = json::array({{{"manager", "kubectl"}}});
+  whole["binaryData"] = {{"blob", big}};
+  json summary = whole;
+  SummarizeConfigMap(summary);
+  EXPECT_LT(summary.dump().size(), 1024u) << summary.dump();
+  EXPECT_FALSE(summary.contains("data"));
+  EXPECT_FALSE(summary.contains("binaryData"));
+  EXPECT_FALSE(summary["metadata"].contains("annotations"));
+  EXPECT_FALSE(summary["metadata"].contains("managedFields"));
+  EXPECT_EQ(summary["metadata"]["name"], "m");
+  EXPECT_EQ(summary["metadata"]["namespace"], "shop");
+  EXPECT_EQ(summary["metadata"]["resourceVersion"], "42");
+  EXPECT_EQ(summary["metadata"]["labels"]["team"], "shop");
+  EXPECT_EQ(summary["files"]["0002_b.up.sql"]["size"], big.size());
+
+  // Blank 0003 is an error either way, with the same message.
+  auto from_whole = SourceFromConfigMaps({whole});
+  auto from_summary = SourceFromConfigMaps({summary});
+  ASSERT_FALSE(from_whole.ok());
+  EXPECT_EQ(from_whole.status().message(), from_summary.status().message());
+  EXPECT_NE(from_summary.status().message().find("0003_c.up.sql: empty"), std::string::npos);
+
+  whole["data"]["0003_c.up.sql"] = "SELECT 1;";
+  summary = whole;
+  SummarizeConfigMap(summary);
+  from_whole = SourceFromConfigMaps({whole});
+  from_summary = SourceFromConfigMaps({summary});
+  ASSERT_TRUE(from_summary.ok()) << from_summary.status();
+  EXPECT_EQ(from_whole->checksum, from_summary->checksum);
+  EXPECT_EQ(from_summary->versions, (std::vector<int64_t>{1, 2, 3}));
+  // An edit of one byte changes the checksum.
+  json edited = whole;
+  edited["data"]["0002_b.up.sql"] = big.substr(1) + "y";
+  SummarizeConfigMap(edited);
+  EXPECT_NE(SourceFromConfigMaps({edited})->checksum, from_summary->checksum);
+}
+
+TEST(SourceInfoTest, SummaryOfHostileObjectsNeverThrows) {
+  for (json odd : {json(), json(3), json::array({1}), json{{"metadata", 3}},
+                   json{{"metadata", {{"name", 7}}}, {"data", {{"a.up.sql", 1}}}},
+                   json{{"data", "x"}}}) {
+    json s = odd;
+    EXPECT_NO_THROW(SummarizeConfigMap(s)) << odd.dump();
+    EXPECT_NO_THROW(SourceFromConfigMaps({s}).status().IgnoreError()) << odd.dump();
+  }
+}
+
 }  // namespace
 }  // namespace sg::controller

@@ -13,7 +13,11 @@ Status StreamParser::Feed(std::string_view chunk, std::vector<WatchEvent>* out) 
       return OkStatus();
     }
     if (buffer_.empty()) {
-      // Fast path: a whole line inside this chunk, no copy.
+      // Fast path: a whole line inside this chunk, no copy. The limit holds
+      // for it too, so how the bytes were cut never changes the verdict.
+      if (nl > max_line_) {
+        return InternalError("watch event larger than " + std::to_string(max_line_) + " bytes");
+      }
       SG_RETURN_IF_ERROR(ParseLine(chunk.substr(0, nl), out));
     } else {
       if (buffer_.size() + nl > max_line_) {

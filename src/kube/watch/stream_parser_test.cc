@@ -77,5 +77,19 @@ TEST(StreamParserTest, Errors) {
   EXPECT_EQ(small.Feed(std::string(10, 'x'), &events).code(), Code::kInternal);
 }
 
+// Found by fuzz_watch_stream: a line longer than the limit was refused when
+// it came in pieces but accepted when it came in one chunk.
+TEST(StreamParserTest, LimitHoldsHoweverTheBytesAreCut) {
+  const std::string line = R"({"type":"ADDED","object":{"metadata":{"name":"long-enough"}}})";
+  std::vector<WatchEvent> events;
+  StreamParser whole(16);
+  EXPECT_EQ(whole.Feed(line + "\n", &events).code(), Code::kInternal);
+  StreamParser pieces(16);
+  Status s = pieces.Feed(line.substr(0, 10), &events);
+  if (s.ok()) s = pieces.Feed(line.substr(10) + "\n", &events);
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_TRUE(events.empty());
+}
+
 }  // namespace
 }  // namespace sg::kube

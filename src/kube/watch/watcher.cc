@@ -93,7 +93,10 @@ Watcher::StepResult Watcher::StepListing() {
     }
     return Fail(page.status().WithContext("list"), State::kListing);
   }
-  for (auto& item : page->items) pending_.push_back(std::move(item));
+  for (auto& item : page->items) {
+    if (options_.transform) options_.transform(item);
+    pending_.push_back(std::move(item));
+  }
   StepResult r;
   if (!page->continue_token.empty()) {
     continue_ = page->continue_token;
@@ -174,6 +177,7 @@ Watcher::StepResult Watcher::StepWatching() {
   }
   if (std::string rv = ev.ResourceVersion(); !rv.empty()) rv_ = rv;
   ResetBackoff();
+  if (options_.transform && ev.type != WatchEventType::kBookmark) options_.transform(ev.object);
   switch (ev.type) {
     case WatchEventType::kAdded:
     case WatchEventType::kModified:

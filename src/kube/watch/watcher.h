@@ -74,6 +74,11 @@ struct WatcherOptions {
   std::chrono::milliseconds max_backoff{30'000};
   double jitter = 0.2;     // delay * [1, 1 + jitter)
   std::uint64_t seed = 0;  // 0 = random
+  // Applied to every listed and watched object before it is kept or emitted
+  // (client-go's TransformFunc): drops what the consumer never reads, so a
+  // page of large objects is shrunk before the next page arrives. Must keep
+  // metadata.name, metadata.namespace and metadata.resourceVersion.
+  std::function<void(nlohmann::json&)> transform;
 };
 
 class Watcher {

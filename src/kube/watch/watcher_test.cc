@@ -320,5 +320,45 @@ TEST_F(WatcherTest, RunDeliversEventsAndReturnsOnCancel) {
   EXPECT_EQ(errors, 1);
 }
 
+// The transform shrinks every object, listed or watched, before the watcher
+// keeps it: a page of large objects is never held whole past its step.
+TEST_F(WatcherTest, TransformAppliesToListedAndWatchedObjects) {
+  auto big = [](const std::string& name, const std::string& rv) {
+    Json o = Obj(name, rv);
+    o["data"] = {{"file", std::string(1 << 16, 'x')}};
+    return o;
+  };
+  lw.lists.push_back(Page({big("a", "1")}, "", "tok"));
+  lw.lists.push_back(Page({big("b", "2")}, "5"));
+  lw.watches.push_back(Script{Ev(WatchEventType::kAdded, big("c", "6")),
+                              Ev(WatchEventType::kBookmark, Obj("", "7")),
+                              Ev(WatchEventType::kDeleted, big("a", "8"))});
+  WatcherOptions o = NoJitter();
+  int bookmarks_seen = 0;
+  o.transform = [&](Json& obj) {
+    if (obj["metadata"].value("name", "").empty()) ++bookmarks_seen;
+    obj["size"] = obj["data"]["file"].get<std::string>().size();
+    obj.erase("data");
+  };
+  Watcher w(&lw, &clock, o);
+  auto r = StepToSomething(w);
+  ASSERT_TRUE(r.event.has_value());
+  ASSERT_EQ(r.event->objects.size(), 2u);
+  for (const Json& obj : r.event->objects) {
+    EXPECT_FALSE(obj.contains("data")) << obj.dump();
+    EXPECT_EQ(obj["size"], 1 << 16);
+  }
+  r = StepToSomething(w);  // opens the watch, then its first event
+  ASSERT_TRUE(r.event.has_value());
+  EXPECT_EQ(r.event->object["metadata"]["name"], "c");
+  EXPECT_FALSE(r.event->object.contains("data"));
+  r = StepToSomething(w);
+  ASSERT_TRUE(r.event.has_value());
+  EXPECT_EQ(r.event->type, WatcherEvent::Type::kDeleted);
+  EXPECT_FALSE(r.event->object.contains("data"));
+  EXPECT_EQ(w.resource_version(), "8");
+  EXPECT_EQ(bookmarks_seen, 0);
+}
+
 }  // namespace
 }  // namespace sg::kube

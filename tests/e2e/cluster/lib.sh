@@ -19,8 +19,18 @@ pass() { echo "PASS: $*"; }
 k get --raw /readyz >/dev/null 2>&1 || fail "local cluster is not up: run scripts/test-prepare.sh (or scripts/cluster.sh up)"
 
 CLEANUPS=()
+# The password in every database URL the checks hand out: the test server
+# trusts 127.0.0.1 and never asks for it, so it only has to stay unseen.
+# It holds what breaks naive parsing and redaction (URL delimiters, %, a
+# quote, a space, non-ASCII) and is new for every run.
+SG_DB_PASSWORD="pw-$RANDOM$RANDOM:/@?#%20'\" é-$RANDOM"
+SECRET_SCOPES=()  # namespaces whose objects and pod logs must not hold it
+SECRET_LOGS=()    # log files of processes the check started
 on_exit() {
   local rc=$? i
+  # The database password must appear nowhere a tenant or a log reader can
+  # look: checked after every check that handed one out, pass or fail.
+  if ((${#SECRET_SCOPES[@]})); then assert_secret_nowhere || rc=1; fi
   if ((rc != 0)) && [[ -n ${NS:-} ]]; then
     echo "--- diagnostics for namespace $NS" >&2
     k -n "$NS" get all,events -o wide >&2 2>&1 || true
@@ -36,6 +46,7 @@ new_namespace() {
   NS="$1-$(date +%s)-$RANDOM"
   k create namespace "$NS" >/dev/null
   CLEANUPS+=("k delete namespace $NS --wait=false >/dev/null 2>&1")
+  secret_scope "$NS"
   # The ServiceAccount controller creates "default" asynchronously.
   wait_for 60 "default ServiceAccount in $NS" k -n "$NS" get serviceaccount default
 }
@@ -93,11 +104,54 @@ start_postgres() {
   PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -A -t -v ON_ERROR_STOP=1)
 }
 
+
+# secret_scope <namespace...>: also search these namespaces at exit.
+secret_scope() { SECRET_SCOPES+=("$@"); }
+
+# db_url <database>: the test PostgreSQL's URL for <database>, with
+# SG_DB_PASSWORD percent-encoded in it.
+db_url() {
+  local pw
+  pw=$(jq -rn --arg s "$SG_DB_PASSWORD" '$s|@uri')
+  echo "postgresql://postgres:$pw@127.0.0.1:$PG_PORT/$1?sslmode=disable"
+}
+
 # db_secret <secret> <database>: Secret <secret> in $NS whose key url is the
 # test's PostgreSQL (start_postgres) database <database>.
 db_secret() {
-  k -n "$NS" create secret generic "$1" \
-    --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/$2?sslmode=disable" >/dev/null
+  k -n "$NS" create secret generic "$1" --from-literal=url="$(db_url "$2")" >/dev/null
+}
+
+# assert_secret_nowhere: SG_DB_PASSWORD, raw or percent-encoded, is in none
+# of: the SchemaMigrations (status, conditions), Jobs, pods (termination
+# messages), Events of the secret scope; the logs of every container of
+# those namespaces; SECRET_LOGS. Prints where it was found and returns 1.
+assert_secret_nowhere() {
+  local enc ns c f found=0 dump
+  enc=$(jq -rn --arg s "$SG_DB_PASSWORD" '$s|@uri')
+  dump=$(mktemp -d /tmp/sg-e2e-secret.XXXXXX)
+  for ns in $(printf '%s\n' "${SECRET_SCOPES[@]}" | sort -u); do
+    k -n "$ns" get schemamigrations.schemagate.dev,jobs,pods,events -o json \
+      >"$dump/$ns.objects.json" 2>/dev/null || true
+    k -n "$ns" get events.events.k8s.io -o json >"$dump/$ns.events.json" 2>/dev/null || true
+    for c in $(docker ps -aq --filter "label=io.kubernetes.pod.namespace=$ns" 2>/dev/null); do
+      docker logs "$c" >"$dump/$ns.container-$c.log" 2>&1 || true
+    done
+  done
+  for f in "${SECRET_LOGS[@]}"; do [[ -f $f ]] && cp "$f" "$dump/log-$(basename "$f")"; done
+  for f in "$dump"/*; do
+    [[ -f $f ]] || continue
+    if grep -qF -e "$SG_DB_PASSWORD" -e "$enc" "$f"; then
+      echo "FAIL: the database password appears in $(basename "$f"):" >&2
+      grep -nF -e "$SG_DB_PASSWORD" -e "$enc" "$f" | head -n 3 | cut -c1-300 >&2
+      found=1
+    fi
+  done
+  local searched
+  searched=$(cat "$dump"/* 2>/dev/null | wc -c)
+  rm -rf "$dump"
+  ((found == 0)) || return 1
+  echo "PASS: the database password appears nowhere ($searched bytes of objects and logs searched)"
 }
 
 # apply_sm <name> <secret> <configmap>: the smallest SchemaMigration in $NS.

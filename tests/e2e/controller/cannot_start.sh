@@ -55,8 +55,7 @@ k -n "$NS" wait --for=condition=Ready sm/good --timeout=120s >/dev/null ||
   fail "good not Ready: $(k -n "$NS" get sm good -o jsonpath='{.status}')"
 pass "good, on the same database, ran meanwhile and is Ready"
 
-k -n "$NS" create secret generic no-such-secret \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/app?sslmode=disable" >/dev/null
+k -n "$NS" create secret generic no-such-secret --from-literal=url="$(db_url app)" >/dev/null
 fixed=$SECONDS
 k -n "$NS" wait --for=condition=Ready sm/broken --timeout=180s >/dev/null ||
   fail "broken not Ready after the Secret was created: $(k -n "$NS" get sm broken -o jsonpath='{.status}')"

@@ -27,6 +27,7 @@ free_port() {
 start_controller() {
   local ns=$1; shift
   CTL_LOG=$(mktemp /tmp/sg-e2e-controller.XXXXXX.log)
+  SECRET_LOGS+=("$CTL_LOG")
   local port
   port=$(free_port "${CTL_PORT_FROM:-28080}")
   CTL_METRICS=http://127.0.0.1:$port

@@ -98,13 +98,13 @@ class ReconcilerE2eTest : public ::testing::Test {
 
     std::vector<std::string> scope = {ns_};
     migrations_ = std::make_unique<ResourceCache>(client_.get(), kube::gvr::SchemaMigration(),
-                                                  scope, "", Clock::Real());
-    config_maps_ = std::make_unique<ResourceCache>(client_.get(), kube::gvr::ConfigMap(), scope, "",
-                                                   Clock::Real());
-    jobs_ =
-        std::make_unique<ResourceCache>(client_.get(), kube::gvr::Job(), scope, "", Clock::Real());
-    pods_ =
-        std::make_unique<ResourceCache>(client_.get(), kube::gvr::Pod(), scope, "", Clock::Real());
+                                                  scope, kube::WatcherOptions{}, Clock::Real());
+    config_maps_ = std::make_unique<ResourceCache>(client_.get(), kube::gvr::ConfigMap(), scope,
+                                                   ConfigMapCacheOptions(), Clock::Real());
+    jobs_ = std::make_unique<ResourceCache>(client_.get(), kube::gvr::Job(), scope,
+                                            kube::WatcherOptions{}, Clock::Real());
+    pods_ = std::make_unique<ResourceCache>(client_.get(), kube::gvr::Pod(), scope,
+                                            kube::WatcherOptions{}, Clock::Real());
     for (auto* c : {migrations_.get(), config_maps_.get(), jobs_.get(), pods_.get()}) {
       c->Start();
       ASSERT_TRUE(c->WaitForSync(Clock::Real()->Now() + 30s));

@@ -19,9 +19,8 @@ start_postgres
   started timestamptz, ended timestamptz)" >/dev/null
 start_controller "$NS_A" --namespaces "$NS_A,$NS_B"
 
-url="postgresql://postgres@127.0.0.1:$PG_PORT/shared?sslmode=disable"
 for ns in "$NS_A" "$NS_B"; do
-  k -n "$ns" create secret generic db --from-literal=url="$url" >/dev/null
+  k -n "$ns" create secret generic db --from-literal=url="$(db_url shared)" >/dev/null
 done
 # create_sm <namespace> <name>: one migration that sleeps 3 s between its
 # logged start and end, own tracking table, the shared identity.

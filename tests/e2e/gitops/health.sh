@@ -56,10 +56,8 @@ cond() {  # cond <name> <type> <field>
   k -n "$NS" get sm "$1" -o "jsonpath={.status.conditions[?(@.type==\"$2\")].$3}"
 }
 
-k -n "$NS" create secret generic db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/shop?sslmode=disable" >/dev/null
-k -n "$NS" create secret generic db-broken \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/broken?sslmode=disable" >/dev/null
+k -n "$NS" create secret generic db --from-literal=url="$(db_url shop)" >/dev/null
+k -n "$NS" create secret generic db-broken --from-literal=url="$(db_url broken)" >/dev/null
 k -n "$NS" create configmap good \
   --from-literal=0001_create_accounts.up.sql='create table accounts (id bigint primary key);' >/dev/null
 k -n "$NS" create configmap bad \
@@ -126,8 +124,7 @@ check unobserved "$OFF_NS" Current Progressing "Waiting for the schemagate contr
 # The GitOps example's migrations directory (what Argo CD's wave -1 and
 # Flux's shop-migrations apply), in this namespace through an overlay.
 "${PSQL[@]}" -d postgres -c "create database accounts" >/dev/null
-k -n "$NS" create secret generic accounts-db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/accounts?sslmode=disable" >/dev/null
+k -n "$NS" create secret generic accounts-db --from-literal=url="$(db_url accounts)" >/dev/null
 mkdir "$WORK/overlay"
 # kustomize takes bases only as relative paths.
 base=$(realpath --relative-to="$WORK/overlay" "$SG_ROOT/manifests/examples/shop/migrations")

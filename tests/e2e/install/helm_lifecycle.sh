@@ -107,7 +107,7 @@ example() {  # example <file> <namespace>: the example with its namespace and na
 }
 t0=$SECONDS
 k -n "$APP_A" create secret generic accounts-db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/accounts?sslmode=disable" >/dev/null
+  --from-literal=url="$(db_url accounts)" >/dev/null
 k -n "$APP_A" create configmap accounts-migrations --from-file="$SG_ROOT/manifests/examples/migrations/" >/dev/null
 for f in wait-rbac.yaml deployment.yaml schemamigration.yaml; do example "$f" "$APP_A" | k apply -f - >/dev/null; done
 k -n "$APP_A" wait --for=condition=Ready sm/accounts --timeout=180s >/dev/null ||
@@ -171,7 +171,7 @@ done
 [[ $(can list jobs.batch -n "$APP_B") == yes ]] || fail "no Role in $APP_B after the upgrade"
 pass "helm upgrade rolled new pods in $((SECONDS - t0))s, Role added in $APP_B"
 k -n "$APP_B" create secret generic billing-db \
-  --from-literal=url="postgresql://postgres@127.0.0.1:$PG_PORT/billing?sslmode=disable" >/dev/null
+  --from-literal=url="$(db_url billing)" >/dev/null
 k -n "$APP_B" create configmap billing-migrations \
   --from-literal=0001_invoices.up.sql='create table invoices (id bigint primary key);' >/dev/null
 k -n "$APP_B" apply -f - >/dev/null <<YAML

@@ -15,6 +15,7 @@ restricted_namespace() {
   name="$2-$(date +%s)-$RANDOM"
   k create namespace "$name" >/dev/null
   CLEANUPS+=("drop_namespace $name")
+  secret_scope "$name"
   k label namespace "$name" pod-security.kubernetes.io/enforce=restricted \
     pod-security.kubernetes.io/enforce-version=latest >/dev/null
   wait_for 60 "default ServiceAccount in $name" k -n "$name" get serviceaccount default

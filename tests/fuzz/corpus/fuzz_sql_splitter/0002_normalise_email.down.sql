@@ -1,0 +1,2 @@
+DROP TRIGGER accounts_normalise_email ON accounts;
+DROP FUNCTION normalise_email();

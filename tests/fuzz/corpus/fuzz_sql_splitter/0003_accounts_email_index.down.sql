@@ -1,0 +1,2 @@
+-- schemagate:no-transaction
+DROP INDEX CONCURRENTLY accounts_email_key;

@@ -1,0 +1,2 @@
+CREATE INDEX CONCURRENTLY i ON t (id);
+-- trailing comment
