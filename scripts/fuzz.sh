@@ -47,8 +47,8 @@ for t in "${targets[@]}"; do
   # New inputs go to the first directory only: the seeds stay as committed.
   if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$findings/" "$work" "$seeds" >"$log" 2>&1; then
-    execs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $2); print $2}' "$log")
-    per=$(awk -F: '/stat::average_exec_per_sec/ {gsub(/ /, "", $2); print $2}' "$log")
+    execs=$(awk '/stat::number_of_executed_units/ {print $NF}' "$log")
+    per=$(awk '/stat::average_exec_per_sec/ {print $NF}' "$log")
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
     corpus=$(find "$work" "$seeds" -type f | wc -l)
     echo "fuzz: $t ${seconds}s ${execs:-?} runs (${per:-?}/s), corpus $corpus, cov ${cov:-?}: no finding"

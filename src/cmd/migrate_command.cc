@@ -172,7 +172,7 @@ int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) 
                 {"ok", false},
                 {"exit_code", 2},
                 {"error", {{"reason", "InvalidInput"}, {"message", message}}}};
-      std::cout << r.dump() << "\n";
+      std::cout << migrate::DumpReport(r) << "\n";
     } else {
       std::cerr << "schemagate migrate new: " << message << "\n";
     }
@@ -215,7 +215,7 @@ int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) 
               {"exit_code", 0},
               {"version", version},
               {"files", {base + ".up.sql", base + ".down.sql"}}};
-    std::cout << r.dump() << "\n";
+    std::cout << migrate::DumpReport(r) << "\n";
   } else {
     std::cout << base << ".up.sql\n" << base << ".down.sql\n";
   }
@@ -234,7 +234,7 @@ int MigrateCommand::Run() {
 
   auto emit = [&](migrate::Outcome out) {
     if (json) {
-      std::cout << out.report.dump() << "\n";
+      std::cout << migrate::DumpReport(out.report) << "\n";
     } else {
       std::string text = migrate::HumanReport(out.report);
       (out.code == ExitCode::kOk ? std::cout : std::cerr) << text;
@@ -276,7 +276,7 @@ int MigrateCommand::Run() {
                         {"message",
                          "interrupted (SIGTERM or SIGINT) and not stopped within 1.5 s; the "
                          "server rolls back what was open when the connection closed"}}}};
-  StopOnSignal stop_on_signal(f.termination_log, interrupted.dump());
+  StopOnSignal stop_on_signal(f.termination_log, migrate::DumpReport(interrupted));
 
   migrate::RunnerOptions options;
   auto duration = [&](const std::string& flag, const std::string& text,

@@ -79,10 +79,14 @@ Json FailureJson(const SqlFailure& f) {
 
 namespace {
 
+// Never inside a multi-byte character: back off over continuation bytes.
 void CutStrings(Json& j, size_t max) {
   if (j.is_string()) {
     std::string s = j.get<std::string>();
-    if (s.size() > max) j = s.substr(0, max) + "...";
+    if (s.size() <= max) return;
+    size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    j = s.substr(0, cut) + "...";
   } else if (j.is_structured()) {
     for (auto& [k, v] : j.items()) CutStrings(v, max);
   }
@@ -90,31 +94,35 @@ void CutStrings(Json& j, size_t max) {
 
 }  // namespace
 
+std::string DumpReport(const Json& report) {
+  return report.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string CompactReport(const Json& report, size_t limit) {
   Json j = report;
   // Lists go first (counts stay), then long strings get shorter until it fits.
   for (const char* key : {"applied", "reverted", "pending", "would_apply", "baselined", "drift"}) {
     if (j.contains(key) && j[key].is_array()) {
       j[std::string(key) + "_count"] = j[key].size();
-      if (j.dump().size() > limit && j[key].size() > 1) {
+      if (DumpReport(j).size() > limit && j[key].size() > 1) {
         Json last = j[key].back();
         j[key] = Json::array({last});
       }
     }
   }
   for (size_t max : {1024u, 512u, 256u, 128u, 64u}) {
-    std::string s = j.dump();
+    std::string s = DumpReport(j);
     if (s.size() <= limit) return s;
     CutStrings(j, max);
   }
-  std::string s = j.dump();
+  std::string s = DumpReport(j);
   if (s.size() <= limit) return s;
   Json minimal = Json::object();
   for (const char* key :
        {"command", "ok", "exit_code", "current_version", "target_version", "pending_count"}) {
     if (j.contains(key)) minimal[key] = j[key];
   }
-  return minimal.dump();
+  return DumpReport(minimal);
 }
 
 std::string HumanReport(const Json& r) {

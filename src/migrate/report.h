@@ -28,8 +28,14 @@ Json RecordJson(const AppliedRecord& r);
 Json DriftJson(const Drift& d);
 Json FailureJson(const SqlFailure& f);
 
+// The report as one line of JSON. Total: file names, SQL and server
+// messages are bytes, JSON is UTF-8 text, so a byte sequence that is not
+// UTF-8 becomes U+FFFD instead of an exception.
+std::string DumpReport(const Json& report);
+
 // A compact rendering that fits Kubernetes' 4 KiB termination message: long
-// strings are cut and the applied/pending lists shortened (counts are kept).
+// strings are cut (on character boundaries) and the applied/pending lists
+// shortened (counts are kept). Total, like DumpReport.
 std::string CompactReport(const Json& report, size_t limit = 4096);
 
 // A multi-line human rendering of the report.

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
+#include <random>
 
 namespace sg::migrate {
 namespace {
@@ -203,6 +206,56 @@ TEST(RunnerTest, CompactReportFitsATerminationMessage) {
   Json parsed = Json::parse(compact);
   EXPECT_EQ(parsed["applied_count"], 500);
   EXPECT_EQ(parsed["applied"].back()["version"], 499);
+}
+
+// Every printer is total: random bytes in file names, SQL and messages (a
+// Latin-1 file name, binary files, a server message echoing them) never
+// throw, always give JSON, and the termination message fits and is cut on
+// character boundaries.
+TEST(RunnerTest, ReportsOfAnyBytesAreValidJson) {
+  unsigned seed = std::random_device{}();
+  if (const char* s = std::getenv("SG_SEED")) seed = static_cast<unsigned>(std::stoul(s));
+  std::printf("ReportsOfAnyBytesAreValidJson seed %u (SG_SEED=%u to replay)\n", seed, seed);
+  std::mt19937 rng(seed);
+  auto bytes = [&](size_t n, bool utf8) {
+    static const char* kChars[] = {"a",  "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "'",
+                                   "\"", "\\"};
+    std::string out;
+    while (out.size() < n) {
+      if (utf8) {
+        out += kChars[rng() % 7];
+      } else {
+        out += static_cast<char>(rng() % 256);
+      }
+    }
+    return out;
+  };
+  for (int i = 0; i < 300; ++i) {
+    const bool utf8 = i % 2 == 0;
+    const size_t n = 1 + rng() % 6000;
+    Json r = {{"command", "up"},
+              {"ok", false},
+              {"exit_code", 3},
+              {"applied", Json::array({{{"version", 1}, {"file", bytes(n / 4 + 1, utf8)}}})},
+              {"error",
+               {{"reason", "MigrationFailed"},
+                {"file", bytes(40, utf8)},
+                {"message", bytes(n, utf8)},
+                {"statement", bytes(n, utf8)}}}};
+    std::string full, compact;
+    ASSERT_NO_THROW(full = DumpReport(r)) << "input " << i;
+    ASSERT_NO_THROW(compact = CompactReport(r)) << "input " << i;
+    EXPECT_LE(compact.size(), 4096u) << "input " << i;
+    // Strict parsing: both are UTF-8 JSON.
+    ASSERT_NO_THROW(Json::parse(full)) << "input " << i;
+    Json parsed;
+    ASSERT_NO_THROW(parsed = Json::parse(compact)) << "input " << i;
+    EXPECT_EQ(parsed["exit_code"], 3);
+    if (utf8) {
+      // Valid text is cut, never mangled.
+      EXPECT_EQ(compact.find("\xef\xbf\xbd"), std::string::npos) << "input " << i;
+    }
+  }
 }
 
 }  // namespace
