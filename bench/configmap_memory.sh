@@ -29,6 +29,8 @@ eval "$(bash "$ROOT/scripts/cluster.sh" env)"
 export KUBECONFIG
 k() { "$CLUSTER_BIN/kubectl" "$@"; }
 k get --raw /readyz >/dev/null || { echo "bench: the local cluster is not up (scripts/cluster.sh up)" >&2; exit 1; }
+k apply -f "$ROOT/crds/" >/dev/null
+k wait --for=condition=Established crd/schemamigrations.schemagate.dev --timeout=60s >/dev/null
 
 ns=bench-cm-$RANDOM
 op=bench-cm-op-$RANDOM
@@ -43,9 +45,10 @@ cleanup() {
 trap cleanup EXIT
 
 t0=$SECONDS
-python3 - "$ns" "$count" "$kib" <<'PY' | while IFS= read -r batch; do echo "$batch" | k create -f - >/dev/null; done
+batches=$(mktemp -d /tmp/sg-bench-cm.XXXXXX)
+python3 - "$ns" "$count" "$kib" "$batches" <<'PY'
 import base64, json, os, sys
-ns, count, kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ns, count, kib, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 raw = kib * 1024 * 3 // 4
 for start in range(0, count, 20):
     items = []
@@ -53,8 +56,11 @@ for start in range(0, count, 20):
         items.append({"apiVersion": "v1", "kind": "ConfigMap",
                       "metadata": {"name": f"unrelated-{i:05d}", "namespace": ns},
                       "data": {"blob.txt": base64.b64encode(os.urandom(raw)).decode()}})
-    print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    with open(f"{out}/{start:06d}.json", "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
 PY
+for f in "$batches"/*.json; do k create -f "$f" >/dev/null; done
+rm -rf "$batches"
 echo "bench: $count ConfigMaps of $kib KiB in $ns ($((SECONDS - t0)) s to create)"
 
 free_port() {

@@ -204,7 +204,17 @@ Status Controller::RunLeading() {
     if (stopping_ || lost_) break;
   }
   synced_ = true;
-  options_.logger.Info("caches synced", {{"workers", options_.workers}});
+  bool interrupted;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    interrupted = stopping_ || lost_;
+  }
+  // Stopped or deposed before the caches filled: say so, not "synced".
+  if (interrupted) {
+    options_.logger.Info("stopped before the caches synced", {});
+  } else {
+    options_.logger.Info("caches synced", {{"workers", options_.workers}});
+  }
   std::vector<std::pair<std::string, Liveness::ProgressFn>> informers;
   const std::vector<std::pair<const char*, const ResourceCache*>> caches = {
       {"SchemaMigration", migrations_.get()},

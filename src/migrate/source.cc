@@ -69,8 +69,22 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
     return InvalidError(path + ": no SQL statements (the file is empty or only comments)");
   }
   if (no_transaction) return statements;
-  if (statements.size() >= 2 && IsTransactionControl(statements.front()) &&
-      IsTransactionControl(statements.back())) {
+  // golang-migrate's `BEGIN; ...; COMMIT;` files: the runner's own
+  // transaction replaces the wrapper. Only that shape: a ROLLBACK at the end
+  // means "do not keep this", which dropping the wrapper would turn into a
+  // commit.
+  const TransactionControl first = ClassifyTransactionControl(statements.front());
+  const TransactionControl last = ClassifyTransactionControl(statements.back());
+  if (statements.size() >= 2 && first == TransactionControl::kBegin &&
+      last == TransactionControl::kRollback) {
+    return InvalidError(path + ":" + std::to_string(statements.back().line) +
+                        ": the file ends with ROLLBACK after a BEGIN on line " +
+                        std::to_string(statements.front().line) +
+                        ": nothing it does would be kept, and the runner commits each migration; "
+                        "remove the file or end it with COMMIT");
+  }
+  if (statements.size() >= 2 && first == TransactionControl::kBegin &&
+      last == TransactionControl::kCommit) {
     statements.erase(statements.begin());
     statements.pop_back();
     if (statements.empty()) {

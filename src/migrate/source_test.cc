@@ -112,5 +112,25 @@ TEST(ChecksumTest, KnownVector) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// Issue 11, item 3: `BEGIN; DROP TABLE important; ROLLBACK;` was taken for a
+// wrapper and committed.
+TEST_F(SourceTest, ARollbackWrapperIsRefusedNotCommitted) {
+  Write("1_r.up.sql", "BEGIN;\nDROP TABLE important;\nROLLBACK;\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1_r.up.sql:3"), std::string::npos) << s.status();
+  EXPECT_NE(s.status().message().find("ROLLBACK"), std::string::npos) << s.status();
+  std::filesystem::remove(dir_ / "1_r.up.sql");
+  Write("1_e.up.sql", "START TRANSACTION;\nSELECT 1;\nEND;\n");
+  s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->migrations[0].up_statements.size(), 1u);
+  std::filesystem::remove(dir_ / "1_e.up.sql");
+  Write("1_c.up.sql", "COMMIT;\nSELECT 1;\nBEGIN;\n");
+  s = LoadSource(dir_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1_c.up.sql:1"), std::string::npos) << s.status();
+}
+
 }  // namespace
 }  // namespace sg::migrate

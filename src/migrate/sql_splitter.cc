@@ -1,6 +1,7 @@
 #include "migrate/sql_splitter.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace sg::migrate {
@@ -82,12 +83,19 @@ class Splitter {
         SG_RETURN_IF_ERROR(SkipDollarQuoted());
       } else if (IsIdentStart(c)) {
         Word();
-      } else if (c == ';' && atomic_depth_ == 0) {
+      } else if (c == '(') {
+        ++paren_depth_;
+        ++pos_;
+      } else if (c == ')') {
+        if (paren_depth_ > 0) --paren_depth_;
+        ++pos_;
+      } else if (c == ';' && atomic_depth_ == 0 && paren_depth_ == 0) {
         Emit(pos_);
         ++pos_;
         start_ = pos_;
         start_line_ = line_;
-        first_word_.clear();
+        words_ = 0;
+        head_.fill('\0');
       } else {
         ++pos_;
       }
@@ -110,14 +118,24 @@ class Splitter {
     out_.push_back(Statement{std::string(Trim(raw)), line});
   }
 
-  // Tracks BEGIN ATOMIC ... END bodies the way psql's lexer does: only inside
-  // a statement that starts with CREATE.
+  // Tracks BEGIN ATOMIC ... END bodies the way psql's lexer (psqlscan.l)
+  // does: only in a statement that starts CREATE [OR REPLACE] FUNCTION or
+  // PROCEDURE, and only outside parentheses, so a column or argument named
+  // `begin` (CREATE TABLE periods (begin date)) is just a name.
   void Word() {
     size_t b = pos_;
     while (pos_ < sql_.size() && IsIdentChar(sql_[pos_])) ++pos_;
     std::string w = Lower(sql_.substr(b, pos_ - b));
-    if (first_word_.empty()) first_word_ = w;
-    if (first_word_ != "create") return;
+    if (words_ < head_.size() &&
+        (w == "create" || w == "or" || w == "replace" || w == "function" || w == "procedure")) {
+      head_[words_] = w[0];
+    }
+    ++words_;
+    const bool routine =
+        head_[0] == 'c' &&
+        (head_[1] == 'f' || head_[1] == 'p' ||
+         (head_[1] == 'o' && head_[2] == 'r' && (head_[3] == 'f' || head_[3] == 'p')));
+    if (!routine || paren_depth_ > 0) return;
     if (w == "begin") {
       ++atomic_depth_;
     } else if (w == "case" && atomic_depth_ > 0) {
@@ -202,7 +220,11 @@ class Splitter {
   int line_ = 1;
   int start_line_ = 1;
   int atomic_depth_ = 0;
-  std::string first_word_;
+  int paren_depth_ = 0;  // a ';' inside parentheses ends nothing (psql: CREATE RULE ... (a; b))
+  // The first letters of the statement's first four words when they are
+  // CREATE, OR, REPLACE, FUNCTION or PROCEDURE (psql's `identifiers`).
+  std::array<char, 4> head_{};
+  size_t words_ = 0;
   std::string tag_;
   std::vector<Statement> out_;
 };
@@ -238,18 +260,26 @@ StatusOr<std::vector<Statement>> SplitStatements(std::string_view sql) {
   return Splitter(sql).Run();
 }
 
-bool IsTransactionControl(const Statement& statement) {
+TransactionControl ClassifyTransactionControl(const Statement& statement) {
   auto words = LeadingWords(statement.text, 2);
-  if (words.empty()) return false;
+  if (words.empty()) return TransactionControl::kNone;
   const std::string& w = words[0];
+  const std::string second = words.size() > 1 ? words[1] : "";
   // ROLLBACK TO SAVEPOINT stays inside the runner's transaction: harmless.
-  if (w == "rollback" && words.size() > 1 && words[1] == "to") return false;
-  if (w == "begin" || w == "commit" || w == "rollback" || w == "abort" || w == "end") {
-    // "BEGIN ATOMIC" never starts a statement; "END IF" etc. only occur in bodies.
-    return true;
+  if (w == "rollback" && second == "to") return TransactionControl::kNone;
+  // Two-phase commit names a prepared transaction, never the current one.
+  if ((w == "commit" || w == "rollback") && second == "prepared") {
+    return TransactionControl::kOther;
   }
-  if (w == "start" && words.size() > 1 && words[1] == "transaction") return true;
-  return false;
+  // "BEGIN ATOMIC" never starts a statement; "END IF" etc. only occur in bodies.
+  if (w == "begin" || (w == "start" && second == "transaction")) return TransactionControl::kBegin;
+  if (w == "commit" || w == "end") return TransactionControl::kCommit;
+  if (w == "rollback" || w == "abort") return TransactionControl::kRollback;
+  return TransactionControl::kNone;
+}
+
+bool IsTransactionControl(const Statement& statement) {
+  return ClassifyTransactionControl(statement) != TransactionControl::kNone;
 }
 
 }  // namespace sg::migrate

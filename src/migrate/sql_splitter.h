@@ -29,8 +29,19 @@ struct Statement {
 // block comment; the message gives the line where it opened.
 StatusOr<std::vector<Statement>> SplitStatements(std::string_view sql);
 
-// True for BEGIN / START TRANSACTION / COMMIT / END / ROLLBACK / ABORT and
-// friends: statements that would break the runner's own transaction.
+enum class TransactionControl {
+  kNone,
+  kBegin,     // BEGIN [WORK | TRANSACTION], START TRANSACTION
+  kCommit,    // COMMIT, END
+  kRollback,  // ROLLBACK, ABORT (not ROLLBACK TO SAVEPOINT)
+  kOther,     // COMMIT PREPARED, ROLLBACK PREPARED
+};
+
+// What a statement does to the transaction, from its first words (a
+// statement, never an identifier: `begin` as a column name is inside one).
+TransactionControl ClassifyTransactionControl(const Statement& statement);
+
+// Not kNone: statements that would break the runner's own transaction.
 bool IsTransactionControl(const Statement& statement);
 
 }  // namespace sg::migrate

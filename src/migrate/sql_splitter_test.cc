@@ -95,5 +95,54 @@ TEST(TransactionControlTest, Recognises) {
   }
 }
 
+// Issue 11, item 4: a column named `begin` in a CREATE TABLE opened a
+// "BEGIN ATOMIC body", so the rest of the file became one statement and the
+// COMMIT in it went unseen. psql counts BEGIN only in CREATE [OR REPLACE]
+// FUNCTION|PROCEDURE and outside parentheses.
+TEST(SqlSplitterTest, BeginAsANameIsJustAName) {
+  auto r = SplitStatements(
+      "CREATE TABLE periods (id int, begin date);\nCOMMIT;\nCREATE TABLE half (id int);\n"
+      "SELECT 1/0;\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ(ClassifyTransactionControl((*r)[1]), TransactionControl::kCommit);
+  EXPECT_EQ((*r)[1].line, 2);
+  EXPECT_EQ(Texts("CREATE INDEX i ON t (begin); SELECT 2").size(), 2u);
+  EXPECT_EQ(Texts("CREATE VIEW v AS SELECT begin, \"end\" FROM t; SELECT 2").size(), 2u);
+  // Routines still keep their bodies whole, with or without OR REPLACE.
+  EXPECT_EQ(Texts("CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t "
+                  "VALUES (1); INSERT INTO t VALUES (2); END; SELECT 1")
+                .size(),
+            2u);
+  EXPECT_EQ(Texts("CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; "
+                  "END; SELECT 2")
+                .size(),
+            2u);
+}
+
+// Issue 11, item 5: psql ends a statement only at a ';' outside
+// parentheses, so a rule's action list is one statement.
+TEST(SqlSplitterTest, SemicolonsInsideParenthesesEndNothing) {
+  auto t = Texts(
+      "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES "
+      "(2));\nSELECT 1; SELECT (2)); SELECT 3");
+  ASSERT_EQ(t.size(), 4u) << t[0];
+  EXPECT_EQ(t[1], "SELECT 1");
+  EXPECT_EQ(t[2], "SELECT (2))");  // an unmatched ')' does not go below zero
+}
+
+TEST(TransactionControlTest, Classifies) {
+  auto kind = [](const char* text) { return ClassifyTransactionControl(Statement{text, 1}); };
+  EXPECT_EQ(kind("BEGIN"), TransactionControl::kBegin);
+  EXPECT_EQ(kind("start transaction isolation level serializable"), TransactionControl::kBegin);
+  EXPECT_EQ(kind("END"), TransactionControl::kCommit);
+  EXPECT_EQ(kind("commit work"), TransactionControl::kCommit);
+  EXPECT_EQ(kind("-- done\nROLLBACK"), TransactionControl::kRollback);
+  EXPECT_EQ(kind("ABORT"), TransactionControl::kRollback);
+  EXPECT_EQ(kind("ROLLBACK TO SAVEPOINT s"), TransactionControl::kNone);
+  EXPECT_EQ(kind("COMMIT PREPARED 'x'"), TransactionControl::kOther);
+  EXPECT_EQ(kind("SELECT begin FROM t"), TransactionControl::kNone);
+}
+
 }  // namespace
 }  // namespace sg::migrate

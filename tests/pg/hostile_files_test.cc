@@ -59,5 +59,32 @@ TEST_F(HostileFilesTest, TerminationMessageIsCutOnCharacterBoundaries) {
   EXPECT_EQ(report["error"]["sqlstate"], "22012");
 }
 
+// Issue 11, item 3: the ROLLBACK wrapper was stripped like a COMMIT one and
+// the DROP committed. The check is the server's catalogue.
+TEST_F(HostileFilesTest, ABeginRollbackFileCommitsNothing) {
+  Query("CREATE TABLE important (id int)");
+  Write("0001_oops.up.sql", "BEGIN;\nDROP TABLE important;\nROLLBACK;\n");
+  RunResult r = Migrate({"up"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("0001_oops.up.sql:3"), std::string::npos) << r.err;
+  EXPECT_TRUE(TableExists("important"));
+}
+
+// Issue 11, item 4: `begin` as a column name hid the COMMIT after it: the
+// old runner committed `periods` without a tracking row and said "rolled
+// back, the database is as before it".
+TEST_F(HostileFilesTest, AColumnNamedBeginHidesNoCommit) {
+  Write("0001_periods.up.sql",
+        "CREATE TABLE periods (id int, begin date);\nCOMMIT;\nCREATE TABLE half (id int);\n"
+        "SELECT 1/0;\n");
+  RunResult r = Migrate({"up"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("0001_periods.up.sql:2"), std::string::npos) << r.err;
+  EXPECT_FALSE(TableExists("periods"));
+  EXPECT_FALSE(TableExists("half"));
+  RunResult v = Migrate({"validate"}, /*with_url=*/false);
+  EXPECT_NE(v.exit_code, 0) << v.out << v.err;
+}
+
 }  // namespace
 }  // namespace sg::testing
