@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "migrate/conninfo.h"
+#include "migrate/migration.h"
 #include "migrate/pg_store.h"
 #include "migrate/report.h"
 #include "migrate/runner.h"
@@ -133,21 +134,29 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
   m->fallthrough();
 
   f.up = m->add_subcommand("up", "Apply pending migrations");
-  f.up->add_option("--target", f.target, "Stop at this version (default: the newest)");
+  // Versions are 0..kMaxVersion; -1 (the default) means "no target" and
+  // must not be typed in: a negative --target once applied everything.
+  const auto version_range = CLI::Range(int64_t{0}, migrate::kMaxVersion);
+  f.up->add_option("--target", f.target, "Stop at this version (default: the newest)")
+      ->check(version_range);
   f.down = m->add_subcommand("down", "Revert applied migrations with their .down.sql files");
   auto* to =
-      f.down->add_option("--to", f.down_to, "Revert until this version is the newest applied");
-  auto* steps = f.down->add_option("--steps", f.down_steps, "Revert this many versions");
+      f.down->add_option("--to", f.down_to, "Revert until this version is the newest applied")
+          ->check(version_range);
+  auto* steps = f.down->add_option("--steps", f.down_steps, "Revert this many versions")
+                    ->check(CLI::Range(1, INT32_MAX));
   to->excludes(steps);
   f.status = m->add_subcommand("status", "Show applied, pending, failed and drifted versions");
   f.validate = m->add_subcommand(
       "validate", "Check the files, and (with a database URL) drift against the database");
   f.plan = m->add_subcommand("plan", "Dry run: print what `up` would apply; writes nothing");
-  f.plan->add_option("--target", f.target, "Stop at this version (default: the newest)");
+  f.plan->add_option("--target", f.target, "Stop at this version (default: the newest)")
+      ->check(version_range);
   f.baseline = m->add_subcommand("baseline",
                                  "Adopt an existing database: record versions up to V as applied");
   f.baseline->add_option("version", f.baseline_version, "The version the database is already at")
-      ->required();
+      ->required()
+      ->check(version_range);
   f.repair = m->add_subcommand(
       "repair", "Clear failed or interrupted records after the database was fixed by hand");
   f.create = m->add_subcommand("new", "Create a new <timestamp>_<name>.up.sql/.down.sql pair");
@@ -201,6 +210,10 @@ int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) 
   // Never collide, and always sort after what exists.
   if (version <= newest) version = newest + 1;
   while (taken.count(version)) ++version;
+  if (version > migrate::kMaxVersion) {
+    return emit_error("the newest version in " + dir + " is " + std::to_string(newest) +
+                      ": no version after it fits 18 digits");
+  }
   std::string base = dir + "/" + std::to_string(version) + "_" + name;
   for (const char* suffix : {".up.sql", ".down.sql"}) {
     std::string path = base + suffix;

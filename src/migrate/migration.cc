@@ -22,6 +22,7 @@ std::optional<FileName> ParseFileName(std::string_view file_name) {
   if (digits == 0 || digits >= rest.size() || rest[digits] != '_') return std::nullopt;
   auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + digits, out.version);
   if (ec != std::errc() || ptr != rest.data() + digits) return std::nullopt;  // overflow
+  if (out.version > kMaxVersion) return std::nullopt;
   out.name = std::string(rest.substr(digits + 1));
   if (out.name.empty()) return std::nullopt;
   for (char c : out.name) {

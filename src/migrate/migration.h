@@ -15,7 +15,13 @@ namespace sg::migrate {
 
 enum class Direction { kUp, kDown };
 
-// What a file name says, or nullopt when the name does not follow the rules.
+// The largest version: 18 digits (leading zeros do not count), so that
+// `new` and every bound in flags, files and docs agree, and a version
+// always fits the tracking table's bigint with room for `new` to add one.
+inline constexpr int64_t kMaxVersion = 999'999'999'999'999'999;
+
+// What a file name says, or nullopt when the name does not follow the rules
+// (a version above kMaxVersion included).
 struct FileName {
   int64_t version = 0;
   std::string name;

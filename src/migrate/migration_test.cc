@@ -20,9 +20,20 @@ TEST(FileNameTest, ParsesGolangMigrateNames) {
 
 TEST(FileNameTest, RejectsMalformed) {
   for (const char* bad : {"x_1.up.sql", "1.up.sql", "1_.up.sql", "_a.up.sql", "1_a.sql",
-                          "1_a.UP.sql", "99999999999999999999_big.up.sql", "1_a.up.sql.bak"}) {
+                          "1_a.UP.sql", "99999999999999999999_big.up.sql", "1_a.up.sql.bak",
+                          // 19 digits: above kMaxVersion (issue 11, item 12)
+                          "1000000000000000000_big.up.sql"}) {
     EXPECT_FALSE(ParseFileName(bad)) << bad;
   }
+}
+
+TEST(FileNameTest, EighteenDigitsWhateverTheLeadingZeros) {
+  auto max = ParseFileName("999999999999999999_max.up.sql");
+  ASSERT_TRUE(max);
+  EXPECT_EQ(max->version, kMaxVersion);
+  auto padded = ParseFileName("0000000000000000000001_one.up.sql");
+  ASSERT_TRUE(padded);
+  EXPECT_EQ(padded->version, 1);
 }
 
 TEST(DirectiveTest, OnlyTheFirstLineCounts) {

@@ -150,34 +150,54 @@ StatusOr<StoreState> PgStore::Read() {
 }
 
 Status PgStore::EnsureTables() {
-  std::string sql =
-      "CREATE SCHEMA IF NOT EXISTS " + main_->quote_name(options_.schema) +
-      ";"
-      "CREATE TABLE IF NOT EXISTS " +
-      Table() +
-      " ("
-      " version bigint PRIMARY KEY,"
-      " name text NOT NULL,"
-      " checksum text NOT NULL,"
-      " state text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied','failed','running')),"
-      " no_transaction boolean NOT NULL DEFAULT false,"
-      " baseline boolean NOT NULL DEFAULT false,"
-      " applied_at timestamptz NOT NULL DEFAULT now(),"
-      " execution_ms bigint,"
-      " applied_by text,"
-      " runner_version text,"
-      " fence_token bigint,"
-      " sqlstate text,"
-      " error_message text,"
-      " failed_statement text,"
-      " statements_done integer);"
-      "CREATE TABLE IF NOT EXISTS " +
-      Fence() +
-      " ("
-      " id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),"
-      " token bigint NOT NULL,"
-      " holder text,"
-      " updated_at timestamptz NOT NULL DEFAULT now())";
+  // Create only what is missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on
+  // the database even when the schema exists (and CREATE TABLE IF NOT EXISTS
+  // CREATE on the schema even when the table does), which a least-privilege
+  // role, with rights on its schema and the tracking tables only, lacks.
+  bool have_schema = false, have_table = false, have_fence = false;
+  try {
+    pqxx::nontransaction tx(*main_);
+    pqxx::row row = tx.exec_params1(
+        "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, "
+        "to_regclass($3) IS NOT NULL",
+        main_->quote_name(options_.schema), Table(), Fence());
+    have_schema = row[0].as<bool>();
+    have_table = row[1].as<bool>();
+    have_fence = row[2].as<bool>();
+  } catch (const std::exception&) {
+    // Unknown: fall through and let the CREATE statements say what is wrong.
+  }
+  if (have_schema && have_table && have_fence) return OkStatus();
+  std::string sql;
+  if (!have_schema)
+    sql += "CREATE SCHEMA IF NOT EXISTS " + main_->quote_name(options_.schema) + ";";
+  if (!have_table) {
+    sql += "CREATE TABLE IF NOT EXISTS " + Table() +
+           " ("
+           " version bigint PRIMARY KEY,"
+           " name text NOT NULL,"
+           " checksum text NOT NULL,"
+           " state text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied','failed','running')),"
+           " no_transaction boolean NOT NULL DEFAULT false,"
+           " baseline boolean NOT NULL DEFAULT false,"
+           " applied_at timestamptz NOT NULL DEFAULT now(),"
+           " execution_ms bigint,"
+           " applied_by text,"
+           " runner_version text,"
+           " fence_token bigint,"
+           " sqlstate text,"
+           " error_message text,"
+           " failed_statement text,"
+           " statements_done integer);";
+  }
+  if (!have_fence) {
+    sql += "CREATE TABLE IF NOT EXISTS " + Fence() +
+           " ("
+           " id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),"
+           " token bigint NOT NULL,"
+           " holder text,"
+           " updated_at timestamptz NOT NULL DEFAULT now())";
+  }
   Status s = Exec(sql, "creating the tracking tables");
   if (!s.ok() && (s.message().find("23505") != std::string::npos ||
                   s.message().find("42P07") != std::string::npos)) {

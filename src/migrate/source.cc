@@ -40,6 +40,18 @@ StatusOr<std::string> ReadFile(const fs::path& path) {
   return out;
 }
 
+// PostgreSQL cannot take a NUL in SQL text and libpq would silently end the
+// statement there: refuse the file, naming the line.
+Status CheckNoNul(const fs::path& path, std::string_view sql) {
+  size_t nul = sql.find('\0');
+  if (nul == std::string_view::npos) return OkStatus();
+  const auto line =
+      1 + std::count(sql.begin(), sql.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
+  return InvalidError(path.filename().string() + ":" + std::to_string(line) +
+                      ": contains a NUL byte (offset " + std::to_string(nul) +
+                      "); SQL text cannot hold one (binary file?)");
+}
+
 std::string JoinProblems(const std::string& dir, const std::vector<std::string>& problems) {
   std::string m = "migrations in " + dir + ": ";
   if (problems.size() > 1) m += std::to_string(problems.size()) + " problems: ";
@@ -68,7 +80,32 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
   if (statements.empty()) {
     return InvalidError(path + ": no SQL statements (the file is empty or only comments)");
   }
-  if (no_transaction) return statements;
+  if (no_transaction) {
+    // Its own transactions must be closed by the file: one left open at
+    // the end would be rolled back when the runner disconnects, after the
+    // version was recorded applied.
+    const Statement* open = nullptr;
+    for (const Statement& s : statements) {
+      switch (ClassifyTransactionControl(s)) {
+        case TransactionControl::kBegin:
+          open = &s;
+          break;
+        case TransactionControl::kCommit:
+        case TransactionControl::kRollback:
+          open = nullptr;
+          break;
+        default:
+          break;
+      }
+    }
+    if (open) {
+      return InvalidError(path + ":" + std::to_string(open->line) +
+                          ": BEGIN without a COMMIT or ROLLBACK after it: what the transaction "
+                          "does would be rolled back when the runner disconnects, after the "
+                          "version was recorded applied; end the file with COMMIT");
+    }
+    return statements;
+  }
   // golang-migrate's `BEGIN; ...; COMMIT;` files: the runner's own
   // transaction replaces the wrapper. Only that shape: a ROLLBACK at the end
   // means "do not keep this", which dropping the wrapper would turn into a
@@ -124,6 +161,7 @@ StatusOr<SourceMigration> LoadPair(int64_t version, const Pair& pair) {
   m.version = version;
   m.name = pair.up_name->name;
   SG_ASSIGN_OR_RETURN(std::string up_sql, ReadFile(*pair.up));
+  SG_RETURN_IF_ERROR(CheckNoNul(*pair.up, up_sql));
   m.up = Script{pair.up->string(), std::move(up_sql), false};
   m.up.no_transaction = HasNoTransactionDirective(m.up.sql);
   m.checksum = Sha256Hex(m.up.sql);
@@ -131,6 +169,7 @@ StatusOr<SourceMigration> LoadPair(int64_t version, const Pair& pair) {
                       PrepareScript(pair.up->filename().string(), m.up.sql, m.up.no_transaction));
   if (pair.down) {
     SG_ASSIGN_OR_RETURN(std::string down_sql, ReadFile(*pair.down));
+    SG_RETURN_IF_ERROR(CheckNoNul(*pair.down, down_sql));
     Script down{pair.down->string(), std::move(down_sql), false};
     down.no_transaction = HasNoTransactionDirective(down.sql);
     // An empty down file is legal until someone runs it (`new` writes one).
@@ -162,20 +201,29 @@ StatusOr<Source> LoadSource(const std::string& dir) {
   // Names, not fs::path: comparing paths component-wise dominates a sort of
   // thousands of entries.
   std::vector<std::string> names;
+  std::vector<std::string> problems;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) break;
     std::string file = it->path().filename().string();
     if (file.starts_with(".") || !file.ends_with(".sql")) continue;
     // The type comes from the directory listing; only symlinks cost a stat.
     std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;
+    if (!it->is_regular_file(type_ec)) {
+      // A migration whose link points nowhere (a ConfigMap key removed
+      // under a mounted volume, a broken checkout) must not vanish in
+      // silence: the version would just look not written yet.
+      std::error_code link_ec;
+      if (it->is_symlink(link_ec) && !fs::exists(it->path(), link_ec)) {
+        problems.push_back(file + ": a symbolic link to nothing (dangling)");
+      }
+      continue;
+    }
     names.push_back(std::move(file));
   }
   if (ec) return InvalidError("migrations directory " + dir + ": cannot list: " + ec.message());
   std::sort(names.begin(), names.end());
 
   std::map<int64_t, Pair> by_version;
-  std::vector<std::string> problems;
   const fs::path base(dir);
   for (const std::string& file : names) {
     auto parsed = ParseFileName(file);

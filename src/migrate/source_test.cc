@@ -132,5 +132,49 @@ TEST_F(SourceTest, ARollbackWrapperIsRefusedNotCommitted) {
   EXPECT_NE(s.status().message().find("1_c.up.sql:1"), std::string::npos) << s.status();
 }
 
+// Issue 11, item 9: psql accepts a file that starts with a UTF-8 BOM; the
+// runner sent the BOM to the server as part of the first statement.
+TEST_F(SourceTest, AByteOrderMarkIsSkippedLikePsql) {
+  Write("1_bom.up.sql", "\xEF\xBB\xBF" "CREATE TABLE t (id int);\nSELECT 1;\n");
+  Write("2_bom.up.sql", "\xEF\xBB\xBF-- schemagate:no-transaction\nVACUUM;\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations[0].up_statements.size(), 2u);
+  EXPECT_EQ(s->migrations[0].up_statements[0].text, "CREATE TABLE t (id int)");
+  EXPECT_EQ(s->migrations[0].up_statements[0].line, 1);
+  EXPECT_TRUE(s->migrations[1].migration.up.no_transaction);
+  EXPECT_TRUE(s->migrations[1].up_statements.back().text.ends_with("VACUUM"));
+  EXPECT_EQ(s->migrations[1].up_statements.back().line, 2);
+}
+
+// Issue 11, item 10: a NUL byte silently ended the statement (libpq stops
+// there) and the file was recorded applied; a dangling symlink was skipped.
+TEST_F(SourceTest, NulBytesAndDanglingLinksAreRefused) {
+  Write("1_nul.up.sql", std::string("CREATE TABLE t (id int);\nDROP TABLE t;\0 SELECT 1;\n", 50));
+  fs::create_symlink(dir_ / "nowhere.sql", dir_ / "2_gone.up.sql");
+  auto s = LoadSource(dir_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1_nul.up.sql:2: contains a NUL byte"), std::string::npos)
+      << s.status();
+  EXPECT_NE(s.status().message().find("2_gone.up.sql: a symbolic link to nothing"),
+            std::string::npos)
+      << s.status();
+}
+
+// Issue 11, item 8: a no-transaction file that left its own transaction
+// open was recorded applied, then rolled back when the runner disconnected.
+TEST_F(SourceTest, ANoTransactionFileMustCloseItsTransactions) {
+  Write("1_open.up.sql",
+        "-- schemagate:no-transaction\nBEGIN;\nCREATE TABLE t (id int);\nCOMMIT;\n"
+        "BEGIN;\nCREATE TABLE u (id int);\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1_open.up.sql:5: BEGIN without a COMMIT"), std::string::npos)
+      << s.status();
+  Write("1_open.up.sql",
+        "-- schemagate:no-transaction\nBEGIN;\nCREATE TABLE t (id int);\nROLLBACK;\nVACUUM;\n");
+  EXPECT_TRUE(LoadSource(dir_.string()).ok());
+}
+
 }  // namespace
 }  // namespace sg::migrate

@@ -60,7 +60,11 @@ std::string_view Trim(std::string_view s) {
 
 class Splitter {
  public:
-  explicit Splitter(std::string_view sql) : sql_(sql) {}
+  explicit Splitter(std::string_view sql) : sql_(sql) {
+    // A UTF-8 byte-order mark before the first statement, as editors on
+    // Windows write it: psql skips it, so do we (it is not SQL).
+    if (sql_.starts_with("\xEF\xBB\xBF")) pos_ = start_ = 3;
+  }
 
   StatusOr<std::vector<Statement>> Run() {
     while (pos_ < sql_.size()) {
@@ -108,12 +112,34 @@ class Splitter {
   void Emit(size_t end) {
     std::string_view raw = sql_.substr(start_, end - start_);
     if (!HasCode(raw)) return;
-    // Report the line of the first non-blank character.
+    // Report the line of the statement's first token: blanks and the
+    // comments above it (a file's directive, a note) are skipped, though
+    // they stay in the text.
     int line = start_line_;
     size_t i = 0;
-    while (i < raw.size() && std::isspace(static_cast<unsigned char>(raw[i]))) {
-      if (raw[i] == '\n') ++line;
-      ++i;
+    while (i < raw.size()) {
+      if (raw.compare(i, 2, "--") == 0) {
+        while (i < raw.size() && raw[i] != '\n') ++i;
+      } else if (raw.compare(i, 2, "/*") == 0) {
+        int depth = 0;
+        while (i < raw.size()) {
+          if (raw.compare(i, 2, "/*") == 0) {
+            ++depth;
+            i += 2;
+          } else if (raw.compare(i, 2, "*/") == 0) {
+            i += 2;
+            if (--depth == 0) break;
+          } else {
+            if (raw[i] == '\n') ++line;
+            ++i;
+          }
+        }
+      } else if (std::isspace(static_cast<unsigned char>(raw[i]))) {
+        if (raw[i] == '\n') ++line;
+        ++i;
+      } else {
+        break;
+      }
     }
     out_.push_back(Statement{std::string(Trim(raw)), line});
   }

@@ -26,7 +26,8 @@ struct Statement {
 };
 
 // Fails (kInvalid) only on an unterminated string, identifier, dollar quote or
-// block comment; the message gives the line where it opened.
+// block comment; the message gives the line where it opened. A UTF-8
+// byte-order mark at the start is skipped.
 StatusOr<std::vector<Statement>> SplitStatements(std::string_view sql);
 
 enum class TransactionControl {

@@ -55,7 +55,13 @@ TEST(SqlSplitterTest, ReportsStartLines) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].line, 3);
-  EXPECT_EQ((*r)[1].line, 4);  // the statement starts with its comment
+  // Issue 11, item 13: the line of the first token, not of the comment
+  // above it (the text keeps the comment).
+  EXPECT_EQ((*r)[1].line, 5);
+  EXPECT_EQ((*r)[1].text, "-- note\nSELECT\n2");
+  auto c = SplitStatements("SELECT 1;\n/* a\n /* nested */\n*/ -- x\n\n  SELECT 2;");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)[1].line, 6);
 }
 
 TEST(SqlSplitterTest, DropsEmptyStatements) {
@@ -81,7 +87,7 @@ TEST(SqlSplitterTest, CountsLinesAcrossEveryConstruct) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 3u);
   EXPECT_EQ((*r)[1].line, 3);
-  EXPECT_EQ((*r)[2].line, 6);
+  EXPECT_EQ((*r)[2].line, 7);  // SELECT 3, after the comment that opens on line 6
 }
 
 TEST(TransactionControlTest, Recognises) {

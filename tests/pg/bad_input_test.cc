@@ -149,5 +149,25 @@ TEST_F(BadInputTest, WrongPasswordIsExitSevenAndNeverPrinted) {
   EXPECT_EQ(r.err.find("WrongPassw0rd"), std::string::npos) << r.err;
 }
 
+// Issue 11, item 6: a negative --target was the internal "no target" and
+// applied everything with exit 0; plan ignored it. Now a usage error that
+// names the flag, and nothing is applied.
+TEST_F(BadInputTest, NegativeVersionsAreRefused) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);");
+  Write("0002_b.up.sql", "CREATE TABLE b (id int);");
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"up", "--target", "-5"},
+                                             {"plan", "--target", "-1"},
+                                             {"down", "--to", "-1"},
+                                             {"down", "--steps", "0"},
+                                             {"baseline", "-3"},
+                                             {"up", "--target", "1000000000000000000"}}) {
+    RunResult r = Migrate(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << r.out << r.err;
+    EXPECT_FALSE(TableExists("a")) << args[0] << " " << args[1];
+  }
+  EXPECT_FALSE(TableExists("schemagate_migrations"));
+}
+
 }  // namespace
 }  // namespace sg::testing

@@ -2,6 +2,9 @@
 // the operator's Job always asks for (`--output json --termination-log`)
 // must produce a report for any bytes, never a crash that leaves the
 // termination message empty and the controller blind.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -84,6 +87,45 @@ TEST_F(HostileFilesTest, AColumnNamedBeginHidesNoCommit) {
   EXPECT_FALSE(TableExists("half"));
   RunResult v = Migrate({"validate"}, /*with_url=*/false);
   EXPECT_NE(v.exit_code, 0) << v.out << v.err;
+}
+
+// Issue 11, item 7: a least-privilege role (USAGE and CREATE on its schema,
+// full rights on the existing tracking tables, no CREATE on the database)
+// could not run `up`: the runner always issued CREATE SCHEMA IF NOT EXISTS,
+// which needs CREATE on the database even when the schema exists.
+TEST_F(HostileFilesTest, ALeastPrivilegeRoleCanMigrate) {
+  Query("CREATE SCHEMA app");
+  Write("0001_a.up.sql", "CREATE TABLE app.a (id int);\n");
+  ASSERT_EQ(Migrate({"up", "--schema", "app"}).exit_code, 0);
+  const std::string role =
+      "lp_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand() % 100000);
+  Query("CREATE ROLE " + role + " LOGIN PASSWORD 'lp-pass'");
+  Query("GRANT USAGE, CREATE ON SCHEMA app TO " + role);
+  Query("GRANT ALL ON ALL TABLES IN SCHEMA app TO " + role);
+  std::string db = url_.substr(url_.rfind('/') + 1);
+  db = db.substr(0, db.find('?'));
+  Query("REVOKE CREATE ON DATABASE " + db + " FROM PUBLIC");
+  Write("0002_b.up.sql", "CREATE TABLE app.b (id int);\n");
+  const std::string url = "postgresql://" + role +
+                          ":lp-pass@127.0.0.1:" + std::to_string(SharedPgServer().port()) + "/" +
+                          db;
+  RunResult r = Migrate({"up", "--schema", "app", "--database-url", url}, /*with_url=*/false);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(TableExists("app.b"));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM app.schemagate_migrations WHERE state = 'applied'"), 2);
+}
+
+// Issue 11, item 8: the old runner said "applied" for a no-transaction file
+// that left a transaction open; the server rolled it back on disconnect.
+TEST_F(HostileFilesTest, ANoTransactionFileLeavingATransactionOpenIsRefused) {
+  Write("0001_open.up.sql", "-- schemagate:no-transaction\nBEGIN;\nCREATE TABLE u (id int);\n");
+  RunResult r = Migrate({"up"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("0001_open.up.sql:2"), std::string::npos) << r.err;
+  // What the database says: nothing claims to be applied that is not there.
+  if (TableExists("schemagate_migrations")) {
+    EXPECT_EQ(Scalar("SELECT count(*) FROM schemagate_migrations WHERE state = 'applied'"), 0);
+  }
 }
 
 }  // namespace
