@@ -142,8 +142,9 @@ assert_secret_nowhere() {
   for f in "$dump"/*; do
     [[ -f $f ]] || continue
     if grep -qF -e "$SG_DB_PASSWORD" -e "$enc" "$f"; then
-      echo "FAIL: the database password appears in $(basename "$f"):" >&2
-      grep -nF -e "$SG_DB_PASSWORD" -e "$enc" "$f" | head -n 3 | cut -c1-300 >&2
+      # Where, not what: the line numbers, never the line (it holds the password).
+      echo "FAIL: the database password appears in $(basename "$f"), line(s)" \
+        "$(grep -nF -e "$SG_DB_PASSWORD" -e "$enc" "$f" | cut -d: -f1 | head -n 5 | tr '\n' ' ')" >&2
       found=1
     fi
   done
