@@ -102,8 +102,27 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
       ->capture_default_str();
   m->add_option("--identity", f.identity,
                 "Who applies (recorded per version; default: $POD_NAME or host, and pid)");
-  m->add_option("--schema", f.schema, "Schema of the tracking table")->capture_default_str();
-  m->add_option("--table", f.table, "Name of the tracking table")->capture_default_str();
+  // PostgreSQL truncates names at 63 bytes: a longer --table would silently
+  // name another table, and <table>_fence two tables the same.
+  auto name_bytes = [](size_t max, std::string what) {
+    return CLI::Validator(
+        [max, what](std::string& v) {
+          if (v.empty()) return what + " must not be empty";
+          if (v.size() > max) {
+            return what + " is " + std::to_string(v.size()) + " bytes; at most " +
+                   std::to_string(max) + " (PostgreSQL's 63-byte names" +
+                   (max < 63 ? ", and the runner adds _fence)" : ")");
+          }
+          return std::string();
+        },
+        "NAME");
+  };
+  m->add_option("--schema", f.schema, "Schema of the tracking table")
+      ->capture_default_str()
+      ->check(name_bytes(63, "--schema"));
+  m->add_option("--table", f.table, "Name of the tracking table")
+      ->capture_default_str()
+      ->check(name_bytes(57, "--table"));
   m->add_option("--lock-timeout", f.lock_timeout,
                 "lock_timeout per migration (SET LOCAL); 0 disables")
       ->capture_default_str();

@@ -88,17 +88,45 @@ Status PgStore::Exec(const std::string& sql, const char* what) {
 }
 
 StatusOr<StoreState> PgStore::Read() {
+  // The highest token: from the fence table, or, if someone dropped it, from
+  // the tracking rows (each records the token it was written under).
+  std::string token_source = "SELECT coalesce(max(token), 0) AS token FROM " + Fence();
+  for (int attempt = 0;; ++attempt) {
+    try {
+      pqxx::nontransaction tx(*main_);
+      if (attempt > 0) {
+        pqxx::row exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", Table());
+        if (!exists[0].as<bool>()) return StoreState{};  // untracked
+        token_source = "SELECT coalesce(max(fence_token), 0) AS token FROM " + Table();
+      }
+      return ReadWith(tx, token_source);
+    } catch (const pqxx::undefined_table&) {
+      // The fence table or the tracking table is missing: which one?
+      if (attempt > 0) return StoreState{};
+    } catch (const pqxx::broken_connection& e) {
+      return UnavailableError("reading " + Table() +
+                              ": connection lost: " + conn_.Redact(CleanMessage(e.what())));
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == "3F000") return StoreState{};  // schema does not exist yet
+      return InternalError("reading " + Table() + ": " + conn_.Redact(CleanMessage(e.what())) +
+                           " (SQLSTATE " + e.sqlstate() + ")");
+    } catch (const std::exception& e) {
+      return InternalError("reading " + Table() + ": " + conn_.Redact(CleanMessage(e.what())));
+    }
+  }
+}
+
+StatusOr<StoreState> PgStore::ReadWith(pqxx::nontransaction& tx, const std::string& token_source) {
   StoreState state;
-  try {
-    pqxx::nontransaction tx(*main_);
+  {
     // One round trip: the LEFT JOIN yields one row even for an empty table.
     pqxx::result r = tx.exec(
         "SELECT f.token, t.version, t.name, t.checksum, t.state, t.no_transaction, t.baseline, "
         "(t.applied_at AT TIME ZONE 'UTC')::timestamp(0), "
         "t.execution_ms, t.applied_by, t.runner_version, t.fence_token, t.sqlstate, "
         "t.error_message, t.failed_statement, t.statements_done "
-        "FROM (SELECT coalesce(max(token), 0) AS token FROM " +
-        Fence() +
+        "FROM (" +
+        token_source +
         ") f "
         "LEFT JOIN " +
         Table() + " t ON true ORDER BY t.version");
@@ -134,17 +162,6 @@ StatusOr<StoreState> PgStore::Read() {
       rec.statements_done = row[15].as<int>(0);
       state.records.push_back(std::move(rec));
     }
-  } catch (const pqxx::undefined_table&) {
-    return StoreState{};
-  } catch (const pqxx::broken_connection& e) {
-    return UnavailableError("reading " + Table() +
-                            ": connection lost: " + conn_.Redact(CleanMessage(e.what())));
-  } catch (const pqxx::sql_error& e) {
-    if (e.sqlstate() == "3F000") return StoreState{};  // schema does not exist yet
-    return InternalError("reading " + Table() + ": " + conn_.Redact(CleanMessage(e.what())) +
-                         " (SQLSTATE " + e.sqlstate() + ")");
-  } catch (const std::exception& e) {
-    return InternalError("reading " + Table() + ": " + conn_.Redact(CleanMessage(e.what())));
   }
   return state;
 }
@@ -196,7 +213,14 @@ Status PgStore::EnsureTables() {
            " id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),"
            " token bigint NOT NULL,"
            " holder text,"
-           " updated_at timestamptz NOT NULL DEFAULT now())";
+           " updated_at timestamptz NOT NULL DEFAULT now());";
+    if (have_table) {
+      // Dropped by hand: rebuild it from the tokens the tracking rows were
+      // written under, so a runner with an older token stays fenced off.
+      sql += "INSERT INTO " + Fence() +
+             " (id, token, holder) SELECT 1, coalesce(max(fence_token), 0), 'restored' FROM " +
+             Table() + " ON CONFLICT (id) DO NOTHING;";
+    }
   }
   Status s = Exec(sql, "creating the tracking tables");
   if (!s.ok() && (s.message().find("23505") != std::string::npos ||

@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <string>
 
@@ -83,6 +84,9 @@ class PgStore final : public MigrationStore {
 
   std::string Table() const;  // quoted schema.table
   std::string Fence() const;  // quoted schema.table_fence
+  // Read()'s query with the highest token taken from `token_source`; throws
+  // libpqxx's exceptions (Read translates them).
+  StatusOr<StoreState> ReadWith(pqxx::nontransaction& tx, const std::string& token_source);
   std::string Prelude(const ExecOptions& options) const;
   // One statement: the fence row (locked, with a token) and the version's
   // recorded state, under a lock wait that is always bounded.

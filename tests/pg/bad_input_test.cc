@@ -169,5 +169,16 @@ TEST_F(BadInputTest, NegativeVersionsAreRefused) {
   EXPECT_FALSE(TableExists("schemagate_migrations"));
 }
 
+// Issue 11, item 12: a --table of 58+ bytes made <table>_fence longer than
+// PostgreSQL's 63 and truncated it in silence (two names, one table).
+TEST_F(BadInputTest, TrackingTableNamesThatWouldBeTruncatedAreRefused) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);");
+  ExpectUsageError({"up", "--table", std::string(58, 't')}, "--table is 58 bytes; at most 57");
+  ExpectUsageError({"up", "--schema", std::string(64, 's')}, "--schema is 64 bytes; at most 63");
+  EXPECT_FALSE(TableExists("a"));
+  EXPECT_EQ(Migrate({"up", "--table", std::string(57, 't')}).exit_code, 0);
+  EXPECT_TRUE(TableExists(std::string(57, 't') + "_fence"));
+}
+
 }  // namespace
 }  // namespace sg::testing

@@ -128,5 +128,29 @@ TEST_F(HostileFilesTest, ANoTransactionFileLeavingATransactionOpenIsRefused) {
   }
 }
 
+// Issue 11, item 11: with <table>_fence dropped, status, plan and validate
+// took a tracked database for an untracked one (version 0, all pending).
+// Now the tracking rows speak, and the next writing verb rebuilds the fence
+// from the tokens they were written under.
+TEST_F(HostileFilesTest, AMissingFenceTableIsNotAnUntrackedDatabase) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+  Write("0002_b.up.sql", "CREATE TABLE b (id int);\n");
+  ASSERT_EQ(Migrate({"up", "--fence-token", "41"}).exit_code, 0);
+  Query("DROP TABLE schemagate_migrations_fence");
+  int code = -1;
+  json status = MigrateJson({"status"}, &code);
+  EXPECT_EQ(status["current_version"], 2) << status.dump();
+  json plan = MigrateJson({"plan"}, &code);
+  EXPECT_EQ(plan["would_apply"].size(), 0u) << plan.dump();
+  Write("0003_c.up.sql", "CREATE TABLE c (id int);\n");
+  // A runner with an older token than the lost fence held stays fenced off.
+  RunResult stale = Migrate({"up", "--fence-token", "40"});
+  EXPECT_NE(stale.exit_code, 0) << stale.out << stale.err;
+  EXPECT_FALSE(TableExists("c"));
+  ASSERT_EQ(Migrate({"up", "--fence-token", "42"}).exit_code, 0);
+  EXPECT_TRUE(TableExists("c"));
+  EXPECT_EQ(Scalar("SELECT token FROM schemagate_migrations_fence"), 42);
+}
+
 }  // namespace
 }  // namespace sg::testing
