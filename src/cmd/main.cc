@@ -24,7 +24,11 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return 2;  // usage error, as documented for every subcommand
+    // Usage error (2), as documented for every subcommand.
+    if (argc > 1 && std::string(argv[1]) == "migrate") {
+      return sg::cmd::MigrateCommand::UsageError(argc, argv, e.what());
+    }
+    return 2;
   }
   if (migrate.selected()) return migrate.Run();
   if (controller.selected()) return controller.Run();

@@ -256,6 +256,35 @@ int CreateFiles(const std::string& dir, const std::string& raw_name, bool json) 
 
 }  // namespace
 
+int MigrateCommand::UsageError(int argc, char** argv, const std::string& message) {
+  // The flags were not parsed: read the two that matter from argv as given.
+  bool json = false;
+  std::string termination_log, command;
+  static const std::set<std::string> kVerbs = {"up",   "down",     "status", "validate",
+                                               "plan", "baseline", "repair", "new"};
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string next = i + 1 < argc ? argv[i + 1] : "";
+    if ((a == "--output" || a == "-o") && next == "json") json = true;
+    if (a == "--output=json" || a == "-ojson") json = true;
+    if (a == "--termination-log") termination_log = next;
+    if (a.starts_with("--termination-log=")) termination_log = a.substr(18);
+    if (command.empty() && kVerbs.count(a)) command = a;
+  }
+  Json r = {
+      {"command", command},
+      {"ok", false},
+      {"exit_code", static_cast<int>(ExitCode::kUsage)},
+      {"error",
+       {{"reason", std::string(migrate::DefaultReason(ExitCode::kUsage))}, {"message", message}}}};
+  if (json) std::cout << migrate::DumpReport(r) << "\n";
+  if (!termination_log.empty()) {
+    std::ofstream tl(termination_log, std::ios::out | std::ios::trunc);
+    tl << migrate::CompactReport(r);
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}
+
 int MigrateCommand::Run() {
   Flags& f = *flags_;
   const bool json = f.output == "json";
@@ -274,6 +303,13 @@ int MigrateCommand::Run() {
     if (!f.termination_log.empty()) {
       std::ofstream tl(f.termination_log, std::ios::out | std::ios::trunc);
       tl << migrate::CompactReport(out.report);
+      tl.close();
+      // Said, not fatal: the verb's own outcome stands, but an operator
+      // reading the message would otherwise learn nothing at all.
+      if (!tl) {
+        std::cerr << "schemagate migrate: cannot write the termination log " << f.termination_log
+                  << "\n";
+      }
     }
     return static_cast<int>(out.code);
   };

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <string>
 
 namespace sg::cmd {
 
@@ -21,6 +22,12 @@ class MigrateCommand {
 
   bool selected() const;
   int Run();
+
+  // A command line CLI11 refused (`message` already printed on stderr):
+  // when it asked for `--output json` or a `--termination-log`, those get
+  // their JSON document too, so a Job's usage error is never silent.
+  // Returns the usage exit code, 2.
+  static int UsageError(int argc, char** argv, const std::string& message);
 
  private:
   struct Flags;

@@ -398,6 +398,11 @@ StatusOr<std::vector<int64_t>> PgStore::ClearUnfinished() {
     std::vector<int64_t> out;
     for (const auto& row : r) out.push_back(row[0].as<int64_t>());
     return out;
+  } catch (const pqxx::undefined_table&) {
+    return std::vector<int64_t>{};  // never tracked: nothing to repair
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "3F000") return std::vector<int64_t>{};  // no schema yet
+    return InternalError("clearing failed records: " + conn_.Redact(PrimaryMessage(e.what())));
   } catch (const std::exception& e) {
     return InternalError("clearing failed records: " + conn_.Redact(PrimaryMessage(e.what())));
   }

@@ -141,7 +141,9 @@ std::string HumanReport(const Json& r) {
       out << "\n";
     }
   };
-  if (command == "status") {
+  // A status that never reached the database has no current version: say
+  // nothing rather than "0", which reads as "untracked".
+  if (command == "status" && r.contains("current_version")) {
     out << "current version: " << r.value("current_version", int64_t{0})
         << " (latest in source: " << r.value("latest_version", int64_t{0}) << ")\n";
     list("applied", "applied");

@@ -135,7 +135,9 @@ TEST_F(SourceTest, ARollbackWrapperIsRefusedNotCommitted) {
 // Issue 11, item 9: psql accepts a file that starts with a UTF-8 BOM; the
 // runner sent the BOM to the server as part of the first statement.
 TEST_F(SourceTest, AByteOrderMarkIsSkippedLikePsql) {
-  Write("1_bom.up.sql", "\xEF\xBB\xBF" "CREATE TABLE t (id int);\nSELECT 1;\n");
+  Write("1_bom.up.sql",
+        "\xEF\xBB\xBF"
+        "CREATE TABLE t (id int);\nSELECT 1;\n");
   Write("2_bom.up.sql", "\xEF\xBB\xBF-- schemagate:no-transaction\nVACUUM;\n");
   auto s = LoadSource(dir_.string());
   ASSERT_TRUE(s.ok()) << s.status();

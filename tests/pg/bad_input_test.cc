@@ -1,4 +1,7 @@
 // Bad inputs get clear errors naming the file, flag or URL, and change nothing.
+#include <fstream>
+#include <sstream>
+
 #include "pg/migrate_fixture.h"
 
 namespace sg::testing {
@@ -178,6 +181,46 @@ TEST_F(BadInputTest, TrackingTableNamesThatWouldBeTruncatedAreRefused) {
   EXPECT_FALSE(TableExists("a"));
   EXPECT_EQ(Migrate({"up", "--table", std::string(57, 't')}).exit_code, 0);
   EXPECT_TRUE(TableExists(std::string(57, 't') + "_fence"));
+}
+
+// Issue 11, item 13 (part): what the operator's Job relies on for a usage
+// error, a repair with nothing to repair, a status that never connected.
+TEST_F(BadInputTest, UsageErrorsStillGiveTheirJsonAndTerminationLog) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);");
+  const std::string log = (dir_ / "termination-log").string();
+  RunResult r = Migrate({"up", "--output", "json", "--termination-log", log, "--no-such-flag"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  nlohmann::json doc = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << r.out;
+  EXPECT_EQ(doc["exit_code"], 2);
+  EXPECT_EQ(doc["command"], "up");
+  std::ifstream in(log);
+  std::stringstream tl;
+  tl << in.rdbuf();
+  EXPECT_FALSE(nlohmann::json::parse(tl.str(), nullptr, false).is_discarded()) << tl.str();
+  EXPECT_FALSE(TableExists("a"));
+}
+
+TEST_F(BadInputTest, RepairOnAnUntrackedDatabaseHasNothingToDo) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);");
+  RunResult r = Migrate({"repair"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing to repair"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputTest, AStatusThatCannotConnectClaimsNoVersion) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);");
+  RunResult r = Migrate({"status", "--database-url", "postgresql://nobody@127.0.0.1:1/x"},
+                        /*with_url=*/false);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ((r.out + r.err).find("current version: 0"), std::string::npos) << r.out << r.err;
+}
+
+TEST_F(BadInputTest, AnUnwritableTerminationLogIsSaid) {
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);");
+  RunResult r = Migrate({"up", "--termination-log", "/nonexistent-dir/termination-log"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("cannot write the termination log"), std::string::npos) << r.err;
 }
 
 }  // namespace
