@@ -178,5 +178,18 @@ TEST_F(SourceTest, ANoTransactionFileMustCloseItsTransactions) {
   EXPECT_TRUE(LoadSource(dir_.string()).ok());
 }
 
+// Issue 11, item 13: COPY ... FROM stdin failed at run time with the data
+// lines shown as the next statement.
+TEST_F(SourceTest, CopyFromStdinIsRefusedWithItsLine) {
+  Write("1_copy.up.sql",
+        "CREATE TABLE t (a int, b text);\n-- the data\nCOPY t (a, b) FROM stdin;\n1\tx\n\\.\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1_copy.up.sql:3: COPY ... FROM STDIN"), std::string::npos)
+      << s.status();
+  Write("1_copy.up.sql", "COPY t FROM '/srv/data.csv' (FORMAT csv);\nCOPY t TO STDOUT;\n");
+  EXPECT_TRUE(LoadSource(dir_.string()).ok());
+}
+
 }  // namespace
 }  // namespace sg::migrate
