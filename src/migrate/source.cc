@@ -84,8 +84,7 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
   }
   // psql feeds the lines after `COPY ... FROM stdin;` to the server as data;
   // the runner has no such channel, and would run the data as SQL.
-  static const std::regex kCopyFromStdin(R"(^copy\b[\s\S]*\bfrom\s+stdin\b)",
-                                         std::regex::icase);
+  static const std::regex kCopyFromStdin(R"(^copy\b[\s\S]*\bfrom\s+stdin\b)", std::regex::icase);
   for (const Statement& s : statements) {
     std::string_view text = s.text;
     // The statement's own first word, past the comments it keeps.
@@ -179,10 +178,9 @@ StatusOr<SourceMigration> LoadPair(int64_t version, const Pair& pair) {
   if (!pair.up) {
     return InvalidError(pair.down->filename().string() + ": down migration without an up file");
   }
-  if (pair.down && pair.down_name->name != pair.up_name->name) {
-    return InvalidError(pair.down->filename().string() + ": name does not match " +
-                        pair.up->filename().string());
-  }
+  // Up and down pair by version, as golang-migrate pairs them: a down file
+  // named differently from its up file (a rename of one half) is still its
+  // down migration. The migration's name is the up file's.
   SourceMigration sm;
   Migration& m = sm.migration;
   m.version = version;

@@ -63,8 +63,7 @@ TEST_F(SourceTest, ReportsEveryProblemAtOnce) {
   Write("01_b.up.sql", "SELECT 1;");
   Write("x.up.sql", "SELECT 1;");
   Write("2_empty.up.sql", "-- nothing\n");
-  Write("3_c.up.sql", "SELECT 1;");
-  Write("3_d.down.sql", "SELECT 1;");
+  Write("4_d.down.sql", "SELECT 1;");
   auto s = LoadSource(dir_.string());
   ASSERT_FALSE(s.ok());
   const std::string m = s.status().message();
@@ -72,7 +71,20 @@ TEST_F(SourceTest, ReportsEveryProblemAtOnce) {
   EXPECT_NE(m.find("duplicate version 1"), std::string::npos) << m;
   EXPECT_NE(m.find("x.up.sql: malformed name"), std::string::npos) << m;
   EXPECT_NE(m.find("2_empty.up.sql: no SQL statements"), std::string::npos) << m;
-  EXPECT_NE(m.find("3_d.down.sql: name does not match 3_c.up.sql"), std::string::npos) << m;
+  EXPECT_NE(m.find("4_d.down.sql: down migration without an up file"), std::string::npos) << m;
+}
+
+// Issue 11, item 14: golang-migrate pairs up and down by version; a down
+// file whose name differs from its up file's was refused.
+TEST_F(SourceTest, UpAndDownPairByVersionLikeGolangMigrate) {
+  Write("3_add_users.up.sql", "CREATE TABLE users (id int);");
+  Write("3_drop_users.down.sql", "DROP TABLE users;");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations.size(), 1u);
+  EXPECT_EQ(s->migrations[0].migration.name, "add_users");
+  ASSERT_EQ(s->migrations[0].down_statements.size(), 1u);
+  EXPECT_EQ(s->migrations[0].down_statements[0].text, "DROP TABLE users");
 }
 
 TEST_F(SourceTest, StripsABeginCommitWrapperOnly) {
