@@ -4,12 +4,10 @@
 #include <unistd.h>
 #include <algorithm>
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <thread>
 
 #include "migrate/checksum.h"
@@ -84,22 +82,8 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
   }
   // psql feeds the lines after `COPY ... FROM stdin;` to the server as data;
   // the runner has no such channel, and would run the data as SQL.
-  static const std::regex kCopyFromStdin(R"(^copy\b[\s\S]*\bfrom\s+stdin\b)", std::regex::icase);
   for (const Statement& s : statements) {
-    std::string_view text = s.text;
-    // The statement's own first word, past the comments it keeps.
-    size_t at = 0;
-    while (at < text.size()) {
-      if (text.compare(at, 2, "--") == 0) {
-        at = text.find('\n', at);
-        if (at == std::string_view::npos) at = text.size();
-      } else if (std::isspace(static_cast<unsigned char>(text[at]))) {
-        ++at;
-      } else {
-        break;
-      }
-    }
-    if (std::regex_search(std::string(text.substr(at)), kCopyFromStdin)) {
+    if (IsCopyFromStdin(s)) {
       return InvalidError(path + ":" + std::to_string(s.line) +
                           ": COPY ... FROM STDIN needs psql's inline data, which the runner "
                           "does not send; use INSERT ... VALUES, or COPY FROM a file the server "

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <regex>
 
 namespace sg::migrate {
 namespace {
@@ -22,17 +23,18 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// True when the statement holds something other than white space and comments.
-bool HasCode(std::string_view text) {
+// The offset of the first token of `text`: white space, `--` and nested
+// `/* */` comments skipped; text.size() when there is none. Adds the
+// newlines it skipped to *newlines when given.
+size_t FirstToken(std::string_view text, int* newlines = nullptr) {
   size_t i = 0;
+  auto newline = [&](size_t at) {
+    if (newlines && text[at] == '\n') ++*newlines;
+  };
   while (i < text.size()) {
-    char c = text[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
-      size_t nl = text.find('\n', i);
-      i = nl == std::string_view::npos ? text.size() : nl + 1;
-    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+    if (text.compare(i, 2, "--") == 0) {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (text.compare(i, 2, "/*") == 0) {
       int depth = 0;
       while (i < text.size()) {
         if (text.compare(i, 2, "/*") == 0) {
@@ -42,15 +44,20 @@ bool HasCode(std::string_view text) {
           i += 2;
           if (--depth == 0) break;
         } else {
-          ++i;
+          newline(i++);
         }
       }
+    } else if (std::isspace(static_cast<unsigned char>(text[i]))) {
+      newline(i++);
     } else {
-      return true;
+      return i;
     }
   }
-  return false;
+  return text.size();
 }
+
+// True when the statement holds something other than white space and comments.
+bool HasCode(std::string_view text) { return FirstToken(text) < text.size(); }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -116,31 +123,7 @@ class Splitter {
     // comments above it (a file's directive, a note) are skipped, though
     // they stay in the text.
     int line = start_line_;
-    size_t i = 0;
-    while (i < raw.size()) {
-      if (raw.compare(i, 2, "--") == 0) {
-        while (i < raw.size() && raw[i] != '\n') ++i;
-      } else if (raw.compare(i, 2, "/*") == 0) {
-        int depth = 0;
-        while (i < raw.size()) {
-          if (raw.compare(i, 2, "/*") == 0) {
-            ++depth;
-            i += 2;
-          } else if (raw.compare(i, 2, "*/") == 0) {
-            i += 2;
-            if (--depth == 0) break;
-          } else {
-            if (raw[i] == '\n') ++line;
-            ++i;
-          }
-        }
-      } else if (std::isspace(static_cast<unsigned char>(raw[i]))) {
-        if (raw[i] == '\n') ++line;
-        ++i;
-      } else {
-        break;
-      }
-    }
+    FirstToken(raw, &line);
     out_.push_back(Statement{std::string(Trim(raw)), line});
   }
 
@@ -302,6 +285,24 @@ TransactionControl ClassifyTransactionControl(const Statement& statement) {
   if (w == "commit" || w == "end") return TransactionControl::kCommit;
   if (w == "rollback" || w == "abort") return TransactionControl::kRollback;
   return TransactionControl::kNone;
+}
+
+bool IsCopyFromStdin(const Statement& statement) {
+  // A scan, not std::regex: libstdc++'s matcher recurses per character and
+  // a long statement (a big function body) would overflow the stack.
+  auto words = LeadingWords(statement.text, 1);
+  if (words.empty() || words[0] != "copy") return false;
+  const std::string text = Lower(statement.text);
+  for (size_t at = text.find("from"); at != std::string::npos; at = text.find("from", at + 4)) {
+    if (at > 0 && IsIdentChar(text[at - 1])) continue;
+    size_t w = at + 4;
+    if (w >= text.size() || !std::isspace(static_cast<unsigned char>(text[w]))) continue;
+    while (w < text.size() && std::isspace(static_cast<unsigned char>(text[w]))) ++w;
+    if (text.compare(w, 5, "stdin") == 0 && (w + 5 == text.size() || !IsIdentChar(text[w + 5]))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool IsTransactionControl(const Statement& statement) {

@@ -42,6 +42,10 @@ enum class TransactionControl {
 // statement, never an identifier: `begin` as a column name is inside one).
 TransactionControl ClassifyTransactionControl(const Statement& statement);
 
+// `COPY ... FROM STDIN`: psql sends the lines after it as data; the runner
+// has no such channel.
+bool IsCopyFromStdin(const Statement& statement);
+
 // Not kNone: statements that would break the runner's own transaction.
 bool IsTransactionControl(const Statement& statement);
 

@@ -150,5 +150,17 @@ TEST(TransactionControlTest, Classifies) {
   EXPECT_EQ(kind("SELECT begin FROM t"), TransactionControl::kNone);
 }
 
+TEST(CopyFromStdinTest, RecognisedWithoutRegexOnLongStatements) {
+  auto is = [](std::string text) { return IsCopyFromStdin(Statement{std::move(text), 1}); };
+  EXPECT_TRUE(is("COPY t (a, b) FROM stdin"));
+  EXPECT_TRUE(is("-- data\ncopy t from\n  STDIN with (format csv)"));
+  EXPECT_FALSE(is("COPY t FROM '/srv/stdin.csv'"));
+  EXPECT_FALSE(is("COPY t TO STDOUT"));
+  EXPECT_FALSE(is("SELECT 'copy t from stdin'"));
+  EXPECT_FALSE(is("COPY t FROM stdin_file"));
+  // A megabyte-long statement: a recursive matcher would overflow the stack.
+  EXPECT_FALSE(is("COPY t FROM '" + std::string(1 << 20, 'x') + "'"));
+}
+
 }  // namespace
 }  // namespace sg::migrate
