@@ -203,5 +203,23 @@ TEST_F(SourceTest, CopyFromStdinIsRefusedWithItsLine) {
   EXPECT_TRUE(LoadSource(dir_.string()).ok());
 }
 
+// Issue 11, item 5: a `begin` column inside a BEGIN;...COMMIT; wrapper was
+// rejected, and in a no-transaction file it swallowed the CONCURRENTLY
+// statement after it (which then failed inside one big query).
+TEST_F(SourceTest, ABeginColumnInWrappersAndNoTransactionFiles) {
+  Write("1_w.up.sql", "BEGIN;\nCREATE TABLE periods (id int, begin date);\nCOMMIT;\n");
+  Write("2_n.up.sql",
+        "-- schemagate:no-transaction\nCREATE TABLE spans (begin date);\n"
+        "CREATE INDEX CONCURRENTLY spans_begin ON spans (begin);\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations[0].up_statements.size(), 1u);
+  EXPECT_EQ(s->migrations[0].up_statements[0].text, "CREATE TABLE periods (id int, begin date)");
+  ASSERT_EQ(s->migrations[1].up_statements.size(), 2u);
+  EXPECT_EQ(s->migrations[1].up_statements[1].text,
+            "CREATE INDEX CONCURRENTLY spans_begin ON spans (begin)");
+  EXPECT_EQ(s->migrations[1].up_statements[1].line, 3);
+}
+
 }  // namespace
 }  // namespace sg::migrate
