@@ -51,6 +51,7 @@ struct MigrateCommand::Flags {
   int64_t target = -1;
   int64_t down_to = -1;
   int down_steps = 0;
+  bool down_all = false;
   int64_t baseline_version = 0;
   std::string new_name;
 };
@@ -164,7 +165,11 @@ MigrateCommand::MigrateCommand(CLI::App& app) : flags_(std::make_unique<Flags>()
           ->check(version_range);
   auto* steps = f.down->add_option("--steps", f.down_steps, "Revert this many versions")
                     ->check(CLI::Range(1, INT32_MAX));
+  auto* all = f.down->add_flag("--all", f.down_all,
+                               "Revert every applied version, version 0 too (--to 0 keeps it)");
   to->excludes(steps);
+  all->excludes(to);
+  all->excludes(steps);
   f.status = m->add_subcommand("status", "Show applied, pending, failed and drifted versions");
   f.validate = m->add_subcommand(
       "validate", "Check the files, and (with a database URL) drift against the database");
@@ -429,8 +434,9 @@ int MigrateCommand::Run() {
   if (f.up->parsed()) {
     out = runner.Up(*source, target);
   } else if (f.down->parsed()) {
-    out = runner.Down(*source, f.down_to >= 0 ? std::optional<int64_t>(f.down_to) : std::nullopt,
-                      f.down_steps > 0 ? std::optional<int>(f.down_steps) : std::nullopt);
+    out =
+        runner.Down(*source, f.down_to >= 0 ? std::optional<int64_t>(f.down_to) : std::nullopt,
+                    f.down_steps > 0 ? std::optional<int>(f.down_steps) : std::nullopt, f.down_all);
   } else if (f.status->parsed()) {
     out = runner.Status(*source);
   } else if (f.validate->parsed()) {

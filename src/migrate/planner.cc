@@ -106,9 +106,10 @@ StatusOr<std::vector<const SourceMigration*>> PlanUp(const Source& source,
 
 StatusOr<std::vector<DownStep>> PlanDown(const Source& source,
                                          const std::vector<AppliedRecord>& records,
-                                         std::optional<int64_t> to, std::optional<int> steps) {
-  if (to.has_value() == steps.has_value()) {
-    return InvalidError("down needs exactly one of --to VERSION or --steps N");
+                                         std::optional<int64_t> to, std::optional<int> steps,
+                                         bool all) {
+  if (int(to.has_value()) + int(steps.has_value()) + int(all) != 1) {
+    return InvalidError("down needs exactly one of --to VERSION, --steps N or --all");
   }
   if (steps && *steps < 1) return InvalidError("--steps must be at least 1");
   std::vector<const AppliedRecord*> applied;
@@ -121,7 +122,8 @@ StatusOr<std::vector<DownStep>> PlanDown(const Source& source,
         return r->version == *to;
       })) {
     return InvalidError("--to " + std::to_string(*to) +
-                        ": that version is not applied (use 0 to revert everything)");
+                        ": that version is not applied (--to 0 reverts all versions above 0, "
+                        "--all every applied version)");
   }
   std::vector<DownStep> out;
   for (const AppliedRecord* r : applied) {

@@ -53,11 +53,13 @@ struct DownStep {
   const SourceMigration* migration;
 };
 
-// What `down --to V` (V stays the newest applied) or `down --steps N` reverts,
-// newest first. kInvalid when a reverted version has no down file (or an empty
-// one) or when V is not applied and not 0.
+// What `down --to V` (V stays the newest applied), `down --steps N` or
+// `down --all` (every applied version, version 0 too) reverts, newest first.
+// kInvalid unless exactly one is given, when a reverted version has no down
+// file (or an empty one), or when V is not applied and not 0.
 StatusOr<std::vector<DownStep>> PlanDown(const Source& source,
                                          const std::vector<AppliedRecord>& records,
-                                         std::optional<int64_t> to, std::optional<int> steps);
+                                         std::optional<int64_t> to, std::optional<int> steps,
+                                         bool all = false);
 
 }  // namespace sg::migrate

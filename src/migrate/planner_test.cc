@@ -89,6 +89,19 @@ TEST(PlannerTest, DownToAndSteps) {
   EXPECT_EQ(PlanDown(s, recs, 7, std::nullopt).status().code(), Code::kInvalid);
   EXPECT_EQ(PlanDown(s, recs, 1, 1).status().code(), Code::kInvalid);
   EXPECT_EQ(PlanDown(s, recs, std::nullopt, std::nullopt).status().code(), Code::kInvalid);
+  EXPECT_EQ(PlanDown(s, recs, 0, std::nullopt, /*all=*/true).status().code(), Code::kInvalid);
+}
+
+// Issue 11, item 13: sets that start at version 0 exist; `--to 0` keeps
+// version 0 applied, `--all` reverts it too.
+TEST(PlannerTest, DownAllRevertsVersionZeroToo) {
+  Source s = Src({Make(0, "init"), Make(1, "a")});
+  std::vector<AppliedRecord> recs = {Rec(0, "init"), Rec(1, "a")};
+  EXPECT_EQ(PlanDown(s, recs, 0, std::nullopt)->size(), 1u);
+  auto all = PlanDown(s, recs, std::nullopt, std::nullopt, /*all=*/true);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].record->version, 0);
 }
 
 TEST(PlannerTest, DownNeedsDownFiles) {

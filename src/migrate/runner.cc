@@ -395,7 +395,8 @@ Outcome Runner::Up(const Source& source, std::optional<int64_t> target) {
   return out;
 }
 
-Outcome Runner::Down(const Source& source, std::optional<int64_t> to, std::optional<int> steps) {
+Outcome Runner::Down(const Source& source, std::optional<int64_t> to, std::optional<int> steps,
+                     bool all) {
   Outcome out = Start("down");
   out.report["reverted"] = Json::array();
   if (!AcquireLock(&out)) return out;
@@ -406,7 +407,7 @@ Outcome Runner::Down(const Source& source, std::optional<int64_t> to, std::optio
     if (!TakeFence(&out)) return out;
     if (!CheckState(source, &state, &out, /*allow_out_of_order=*/true)) return out;
   }
-  auto plan = PlanDown(source, state.records, to, steps);
+  auto plan = PlanDown(source, state.records, to, steps, all);
   if (!plan.ok()) return Fail(std::move(out), ExitCode::kUsage, plan.status().message());
   for (const DownStep& step : *plan) {
     if (Stopping()) return Interrupted(std::move(out), "about to revert a migration");

@@ -60,7 +60,8 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   Outcome Up(const Source& source, std::optional<int64_t> target);
-  Outcome Down(const Source& source, std::optional<int64_t> to, std::optional<int> steps);
+  Outcome Down(const Source& source, std::optional<int64_t> to, std::optional<int> steps,
+               bool all = false);
   Outcome Status(const Source& source);
   Outcome Validate(const Source& source);
   Outcome Plan(const Source& source, std::optional<int64_t> target);

@@ -152,5 +152,22 @@ TEST_F(HostileFilesTest, AMissingFenceTableIsNotAnUntrackedDatabase) {
   EXPECT_EQ(Scalar("SELECT token FROM schemagate_migrations_fence"), 42);
 }
 
+// Issue 11, item 13: `down --to 0` leaves version 0 applied (as its words
+// say); `down --all` reverts it too. The check is the tracking table.
+TEST_F(HostileFilesTest, DownAllRevertsVersionZero) {
+  Write("0000_init.up.sql", "CREATE TABLE init (id int);\n");
+  Write("0000_init.down.sql", "DROP TABLE init;\n");
+  Write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+  Write("0001_a.down.sql", "DROP TABLE a;\n");
+  ASSERT_EQ(Migrate({"up"}).exit_code, 0);
+  ASSERT_EQ(Migrate({"down", "--to", "0"}).exit_code, 0);
+  EXPECT_EQ(AppliedVersions(), (std::vector<int64_t>{0}));
+  EXPECT_EQ(Migrate({"down", "--all", "--to", "0"}).exit_code, 2);
+  RunResult r = Migrate({"down", "--all"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(AppliedVersions().empty());
+  EXPECT_FALSE(TableExists("init"));
+}
+
 }  // namespace
 }  // namespace sg::testing
