@@ -138,6 +138,7 @@ std::string HumanReport(const Json& r) {
         out << "  [" << m["state"].get<std::string>() << "]";
       if (m.value("no_transaction", false)) out << "  [no-transaction]";
       if (m.value("baseline", false)) out << "  [baseline]";
+      if (m.contains("statements") && m["statements"] == 0) out << "  [no-op: only comments]";
       out << "\n";
     }
   };

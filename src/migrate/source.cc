@@ -78,7 +78,12 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
   if (!split.ok()) return InvalidError(path + ": " + split.status().message());
   std::vector<Statement> statements = std::move(split).value();
   if (statements.empty()) {
-    return InvalidError(path + ": no SQL statements (the file is empty or only comments)");
+    // Comments only: a no-op version, as golang-migrate applies it (sets
+    // keep such files for numbering). Nothing at all is a mistake.
+    if (sql.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos || sql == "\xEF\xBB\xBF") {
+      return InvalidError(path + ": empty (no SQL statements, not even a comment)");
+    }
+    return statements;
   }
   // psql feeds the lines after `COPY ... FROM stdin;` to the server as data;
   // the runner has no such channel, and would run the data as SQL.
@@ -134,9 +139,7 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
       last == TransactionControl::kCommit) {
     statements.erase(statements.begin());
     statements.pop_back();
-    if (statements.empty()) {
-      return InvalidError(path + ": no SQL statements between BEGIN and COMMIT");
-    }
+    if (statements.empty()) return statements;  // an empty wrapper: a no-op version
   }
   for (const Statement& s : statements) {
     if (IsTransactionControl(s)) {

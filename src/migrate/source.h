@@ -43,7 +43,9 @@ struct Source {
 StatusOr<Source> LoadSource(const std::string& dir);
 
 // Splits one script and applies the transaction-wrapper rules above.
-// `path` is used in error messages only.
+// `path` is used in error messages only. No statements (only comments, or an
+// empty BEGIN/COMMIT wrapper) is a no-op version, as in golang-migrate; a
+// file with nothing at all in it is kInvalid.
 StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::string_view sql,
                                                bool no_transaction);
 

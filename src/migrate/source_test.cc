@@ -62,7 +62,7 @@ TEST_F(SourceTest, ReportsEveryProblemAtOnce) {
   Write("1_a.up.sql", "SELECT 1;");
   Write("01_b.up.sql", "SELECT 1;");
   Write("x.up.sql", "SELECT 1;");
-  Write("2_empty.up.sql", "-- nothing\n");
+  Write("2_empty.up.sql", " \n\t\n");
   Write("4_d.down.sql", "SELECT 1;");
   auto s = LoadSource(dir_.string());
   ASSERT_FALSE(s.ok());
@@ -70,7 +70,7 @@ TEST_F(SourceTest, ReportsEveryProblemAtOnce) {
   EXPECT_NE(m.find("4 problems"), std::string::npos) << m;
   EXPECT_NE(m.find("duplicate version 1"), std::string::npos) << m;
   EXPECT_NE(m.find("x.up.sql: malformed name"), std::string::npos) << m;
-  EXPECT_NE(m.find("2_empty.up.sql: no SQL statements"), std::string::npos) << m;
+  EXPECT_NE(m.find("2_empty.up.sql: empty"), std::string::npos) << m;
   EXPECT_NE(m.find("4_d.down.sql: down migration without an up file"), std::string::npos) << m;
 }
 
@@ -219,6 +219,20 @@ TEST_F(SourceTest, ABeginColumnInWrappersAndNoTransactionFiles) {
   EXPECT_EQ(s->migrations[1].up_statements[1].text,
             "CREATE INDEX CONCURRENTLY spans_begin ON spans (begin)");
   EXPECT_EQ(s->migrations[1].up_statements[1].line, 3);
+}
+
+// Issue 11, item 14: golang-migrate applies comment-only files and empty
+// BEGIN/COMMIT wrappers as versions that do nothing; sets keep them.
+TEST_F(SourceTest, CommentOnlyFilesAndEmptyWrappersAreNoOpVersions) {
+  Write("1_note.up.sql", "-- reserved for the billing team\n/* nothing yet */\n");
+  Write("2_wrap.up.sql", "BEGIN;\n-- moved to 3\nCOMMIT;\n");
+  Write("3_real.up.sql", "CREATE TABLE t (id int);\n");
+  auto s = LoadSource(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->migrations.size(), 3u);
+  EXPECT_TRUE(s->migrations[0].up_statements.empty());
+  EXPECT_TRUE(s->migrations[1].up_statements.empty());
+  EXPECT_EQ(s->migrations[2].up_statements.size(), 1u);
 }
 
 }  // namespace

@@ -40,8 +40,8 @@ TEST_F(BadInputTest, DuplicateVersions) {
 }
 
 TEST_F(BadInputTest, EmptyFile) {
-  Write("0001_empty.up.sql", "  -- only a comment\n/* and another */\n");
-  ExpectUsageError({"up"}, "0001_empty.up.sql: no SQL statements");
+  Write("0001_empty.up.sql", "  \n\t\n");
+  ExpectUsageError({"up"}, "0001_empty.up.sql: empty");
 }
 
 TEST_F(BadInputTest, DownWithoutUp) {

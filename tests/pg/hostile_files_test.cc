@@ -169,5 +169,25 @@ TEST_F(HostileFilesTest, DownAllRevertsVersionZero) {
   EXPECT_FALSE(TableExists("init"));
 }
 
+// Issue 11, item 14: the shapes golang-migrate applies unchanged: a
+// comment-only version, an empty wrapper, a down named differently. The
+// check is the tracking table and the catalogue.
+TEST_F(HostileFilesTest, GolangMigrateShapesApplyUnchanged) {
+  Write("0001_note.up.sql", "-- reserved\n");
+  Write("0002_wrap.up.sql", "begin;\n-- nothing here any more\ncommit;\n");
+  Write("0003_users.up.sql", "BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n");
+  Write("0003_drop_users.down.sql", "DROP TABLE users;\n");
+  int code = -1;
+  json plan = MigrateJson({"plan"}, &code);
+  ASSERT_EQ(code, 0) << plan.dump();
+  ASSERT_EQ(plan["would_apply"].size(), 3u);
+  EXPECT_EQ(plan["would_apply"][0]["statements"], 0);
+  ASSERT_EQ(Migrate({"up"}).exit_code, 0);
+  EXPECT_EQ(AppliedVersions(), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_TRUE(TableExists("users"));
+  ASSERT_EQ(Migrate({"down", "--steps", "1"}).exit_code, 0);
+  EXPECT_FALSE(TableExists("users"));
+}
+
 }  // namespace
 }  // namespace sg::testing
