@@ -155,6 +155,29 @@ StatusOr<std::vector<Statement>> PrepareScript(const std::string& path, std::str
 
 namespace {
 
+// A transactional script holding statements PostgreSQL runs only outside a
+// transaction block: one such statement alone is run outside one (what the
+// author meant, and safe: there is nothing to be half-applied); anything
+// else is refused before it fails with 25001, naming the line and the way out.
+Status RunsOutsideWhenAlone(const std::string& path, Script& script,
+                            std::vector<Statement>& statements) {
+  if (script.no_transaction) return OkStatus();
+  for (const Statement& s : statements) {
+    std::string what = OutsideTransactionOnly(s);
+    if (what.empty()) continue;
+    if (statements.size() == 1) {
+      script.no_transaction = true;
+      return OkStatus();
+    }
+    return InvalidError(path + ":" + std::to_string(s.line) + ": " + what +
+                        " cannot run inside a transaction block, and this file runs in one: put `" +
+                        std::string(kNoTransactionDirective) +
+                        "` on its first line, or move the statement to a file of its own (a "
+                        "file holding only that statement runs outside a transaction by itself)");
+  }
+  return OkStatus();
+}
+
 struct Pair {
   std::optional<fs::path> up, down;
   std::optional<FileName> up_name, down_name;
@@ -179,6 +202,7 @@ StatusOr<SourceMigration> LoadPair(int64_t version, const Pair& pair) {
   m.checksum = Sha256Hex(m.up.sql);
   SG_ASSIGN_OR_RETURN(sm.up_statements,
                       PrepareScript(pair.up->filename().string(), m.up.sql, m.up.no_transaction));
+  SG_RETURN_IF_ERROR(RunsOutsideWhenAlone(pair.up->filename().string(), m.up, sm.up_statements));
   if (pair.down) {
     SG_ASSIGN_OR_RETURN(std::string down_sql, ReadFile(*pair.down));
     SG_RETURN_IF_ERROR(CheckNoNul(*pair.down, down_sql));
@@ -192,6 +216,8 @@ StatusOr<SourceMigration> LoadPair(int64_t version, const Pair& pair) {
     if (!split->empty()) {
       SG_ASSIGN_OR_RETURN(sm.down_statements, PrepareScript(pair.down->filename().string(),
                                                             down.sql, down.no_transaction));
+      SG_RETURN_IF_ERROR(
+          RunsOutsideWhenAlone(pair.down->filename().string(), down, sm.down_statements));
     }
     m.down = std::move(down);
   }

@@ -305,6 +305,35 @@ bool IsCopyFromStdin(const Statement& statement) {
   return false;
 }
 
+std::string OutsideTransactionOnly(const Statement& statement) {
+  auto w = LeadingWords(statement.text, 4);
+  auto at = [&](size_t i) { return i < w.size() ? w[i] : std::string(); };
+  if (at(0) == "vacuum") return "VACUUM";
+  if (at(0) == "create" && at(1) == "index" && at(2) == "concurrently") {
+    return "CREATE INDEX CONCURRENTLY";
+  }
+  if (at(0) == "create" && at(1) == "unique" && at(2) == "index" && at(3) == "concurrently") {
+    return "CREATE UNIQUE INDEX CONCURRENTLY";
+  }
+  if (at(0) == "drop" && at(1) == "index" && at(2) == "concurrently") {
+    return "DROP INDEX CONCURRENTLY";
+  }
+  if (at(0) == "reindex") {
+    // REINDEX [ (options) ] ... CONCURRENTLY, and REINDEX DATABASE/SYSTEM.
+    std::string lower = Lower(statement.text);
+    if (lower.find("concurrently") != std::string::npos) return "REINDEX CONCURRENTLY";
+    if (at(1) == "database" || at(1) == "system") return "REINDEX " + Lower(at(1));
+  }
+  if ((at(0) == "create" || at(0) == "drop") && (at(1) == "database" || at(1) == "tablespace")) {
+    std::string s = at(0) + " " + at(1);
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+  }
+  if (at(0) == "alter" && at(1) == "system") return "ALTER SYSTEM";
+  return "";
+}
+
 bool IsTransactionControl(const Statement& statement) {
   return ClassifyTransactionControl(statement) != TransactionControl::kNone;
 }

@@ -46,6 +46,11 @@ TransactionControl ClassifyTransactionControl(const Statement& statement);
 // has no such channel.
 bool IsCopyFromStdin(const Statement& statement);
 
+// The name of what the statement is ("CREATE INDEX CONCURRENTLY", "VACUUM",
+// ...) when PostgreSQL refuses to run it inside a transaction block (25001),
+// else "".
+std::string OutsideTransactionOnly(const Statement& statement);
+
 // Not kNone: statements that would break the runner's own transaction.
 bool IsTransactionControl(const Statement& statement);
 

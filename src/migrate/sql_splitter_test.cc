@@ -162,5 +162,20 @@ TEST(CopyFromStdinTest, RecognisedWithoutRegexOnLongStatements) {
   EXPECT_FALSE(is("COPY t FROM '" + std::string(1 << 20, 'x') + "'"));
 }
 
+TEST(OutsideTransactionOnlyTest, NamesWhatPostgresRefusesInATransaction) {
+  auto what = [](const char* text) { return OutsideTransactionOnly(Statement{text, 1}); };
+  EXPECT_EQ(what("create index concurrently i on t (a)"), "CREATE INDEX CONCURRENTLY");
+  EXPECT_EQ(what("-- x\nCREATE UNIQUE INDEX CONCURRENTLY i ON t (a)"),
+            "CREATE UNIQUE INDEX CONCURRENTLY");
+  EXPECT_EQ(what("DROP INDEX CONCURRENTLY i"), "DROP INDEX CONCURRENTLY");
+  EXPECT_EQ(what("REINDEX (VERBOSE) INDEX CONCURRENTLY i"), "REINDEX CONCURRENTLY");
+  EXPECT_EQ(what("VACUUM ANALYZE t"), "VACUUM");
+  EXPECT_EQ(what("CREATE DATABASE x"), "CREATE DATABASE");
+  EXPECT_EQ(what("ALTER SYSTEM SET work_mem = '8MB'"), "ALTER SYSTEM");
+  EXPECT_EQ(what("CREATE INDEX i ON t (concurrently)"), "");
+  EXPECT_EQ(what("REINDEX INDEX i"), "");
+  EXPECT_EQ(what("SELECT 'vacuum'"), "");
+}
+
 }  // namespace
 }  // namespace sg::migrate

@@ -30,12 +30,34 @@ TEST_F(NoTransactionTest, CreateIndexConcurrentlyRuns) {
             1);
 }
 
-TEST_F(NoTransactionTest, TheSameFileWithoutTheDirectiveFails) {
+// Issue 11, item 14: without the directive this failed at run time with
+// 25001 and a message that never named the directive (golang-migrate sets
+// keep such one-statement files). Alone in its file it now runs outside a
+// transaction; beside other statements it is refused before anything runs.
+TEST_F(NoTransactionTest, WithoutTheDirectiveAloneItRunsOutsideATransaction) {
   Write("0002_idx.up.sql", "CREATE INDEX CONCURRENTLY t_email ON t (email);\n");
   int code = -1;
   json r = MigrateJson({"up"}, &code);
-  EXPECT_EQ(code, 3);
-  EXPECT_EQ(r["error"]["sqlstate"], "25001");  // active_sql_transaction
+  EXPECT_EQ(code, 0) << r.dump();
+  EXPECT_EQ(Scalar("SELECT count(*) FROM pg_index WHERE indexrelid = 't_email'::regclass "
+                   "AND indisvalid"),
+            1);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM schemagate_migrations WHERE version = 2 AND "
+                   "no_transaction AND state = 'applied'"),
+            1);
+}
+
+TEST_F(NoTransactionTest, WithoutTheDirectiveBesideOtherStatementsItIsRefused) {
+  Write("0002_idx.up.sql",
+        "CREATE TABLE t2 (email text);\nCREATE INDEX CONCURRENTLY t2_email ON t2 (email);\n");
+  RunResult r = Migrate({"up"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("0002_idx.up.sql:2: CREATE INDEX CONCURRENTLY cannot run inside a "
+                       "transaction block"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("-- schemagate:no-transaction"), std::string::npos) << r.err;
+  EXPECT_FALSE(TableExists("t2"));
 }
 
 TEST_F(NoTransactionTest, FailedConcurrentIndexNeedsRepairAndNamesTheInvalidIndex) {
