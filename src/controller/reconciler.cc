@@ -45,15 +45,18 @@ Observed Reconciler::Gather(const json& object) {
       }
     }
   }
-  std::vector<json> jobs, pods;
-  for (const auto& job : caches_.jobs->InNamespace(in.meta.ns)) jobs.push_back(*job);
-  for (const auto& pod : caches_.pods->InNamespace(in.meta.ns)) pods.push_back(*pod);
+  // The cache's objects, borrowed: the shared pointers keep them alive.
+  const std::vector<kube::ObjectPtr> job_objects = caches_.jobs->InNamespace(in.meta.ns);
+  const std::vector<kube::ObjectPtr> pod_objects = caches_.pods->InNamespace(in.meta.ns);
+  std::vector<const json*> jobs, pods;
+  for (const auto& job : job_objects) jobs.push_back(job.get());
+  for (const auto& pod : pod_objects) pods.push_back(pod.get());
   PodAttribution pa = AttributePods(jobs, pods, in.meta.uid, in.meta.name);
   in.live_pods = std::move(pa.live_runner_pods);
   in.foreign_pods = std::move(pa.foreign_pods);
-  for (const json& job : jobs) {
-    if (!OwnedBy(job, in.meta.uid)) continue;
-    in.jobs.push_back(ObserveJob(job, pa.pods_by_job_uid[job["metadata"].value("uid", "")]));
+  for (const json* job : jobs) {
+    if (!OwnedBy(*job, in.meta.uid)) continue;
+    in.jobs.push_back(ObserveJob(*job, pa.pods_by_job_uid[(*job)["metadata"].value("uid", "")]));
   }
   return in;
 }

@@ -322,14 +322,13 @@ std::string OutsideTransactionOnly(const Statement& statement) {
     // REINDEX [ (options) ] ... CONCURRENTLY, and REINDEX DATABASE/SYSTEM.
     std::string lower = Lower(statement.text);
     if (lower.find("concurrently") != std::string::npos) return "REINDEX CONCURRENTLY";
-    if (at(1) == "database" || at(1) == "system") return "REINDEX " + Lower(at(1));
+    if (at(1) == "database") return "REINDEX DATABASE";
+    if (at(1) == "system") return "REINDEX SYSTEM";
   }
-  if ((at(0) == "create" || at(0) == "drop") && (at(1) == "database" || at(1) == "tablespace")) {
-    std::string s = at(0) + " " + at(1);
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-  }
+  if (at(0) == "create" && at(1) == "database") return "CREATE DATABASE";
+  if (at(0) == "drop" && at(1) == "database") return "DROP DATABASE";
+  if (at(0) == "create" && at(1) == "tablespace") return "CREATE TABLESPACE";
+  if (at(0) == "drop" && at(1) == "tablespace") return "DROP TABLESPACE";
   if (at(0) == "alter" && at(1) == "system") return "ALTER SYSTEM";
   return "";
 }

@@ -61,16 +61,19 @@ bool OwnedBy(const json& object, const std::string& uid) {
   return false;
 }
 
-PodAttribution AttributePods(const std::vector<json>& jobs, const std::vector<json>& pods,
-                             const std::string& migration_uid, const std::string& migration) {
+PodAttribution AttributePods(const std::vector<const json*>& jobs,
+                             const std::vector<const json*>& pods, const std::string& migration_uid,
+                             const std::string& migration) {
   PodAttribution a;
-  for (const json& job : jobs) {
+  for (const json* job_ptr : jobs) {
+    const json& job = *job_ptr;
     if (!OwnedBy(job, migration_uid)) continue;
     const json* md = Field(job, "metadata");
     std::string uid = md ? StringField(*md, "uid") : "";
     if (!uid.empty()) a.pods_by_job_uid[uid];
   }
-  for (const json& pod : pods) {
+  for (const json* pod_ptr : pods) {
+    const json& pod = *pod_ptr;
     auto ours = a.pods_by_job_uid.find(ControllingJobUid(pod));
     if (ours != a.pods_by_job_uid.end()) ours->second.push_back(pod);
     if (!RunnerOf(pod, migration)) continue;

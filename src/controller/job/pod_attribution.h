@@ -27,10 +27,11 @@ struct PodAttribution {
   std::vector<std::string> foreign_pods;
 };
 
-// `jobs` and `pods`: the namespace's (any order, any content); the
+// `jobs` and `pods`: the namespace's (any order, any content; borrowed, so
+// the cache's objects are not copied, only the pods of our Jobs are); the
 // SchemaMigration's uid and name.
-PodAttribution AttributePods(const std::vector<nlohmann::json>& jobs,
-                             const std::vector<nlohmann::json>& pods,
+PodAttribution AttributePods(const std::vector<const nlohmann::json*>& jobs,
+                             const std::vector<const nlohmann::json*>& pods,
                              const std::string& migration_uid, const std::string& migration);
 
 // Whether the object has an ownerReference with this uid.

@@ -31,6 +31,12 @@ json ControlledBy(json pod, const std::string& job_uid) {
   return pod;
 }
 
+std::vector<const json*> Ptrs(const std::vector<json>& objects) {
+  std::vector<const json*> out;
+  for (const json& o : objects) out.push_back(&o);
+  return out;
+}
+
 TEST(PodAttributionTest, OnlyTheJobsControllerUidAttributesAPod) {
   std::vector<json> jobs = {Job("app-1", "job-uid-1", "sm-uid"),
                             Job("other-1", "job-uid-2", "other-sm-uid")};
@@ -46,12 +52,11 @@ TEST(PodAttributionTest, OnlyTheJobsControllerUidAttributesAPod) {
       }(),
       ControlledBy(Pod("other-pod", "other-1", "Succeeded"), "job-uid-2"),
   };
-  PodAttribution a = AttributePods(jobs, pods, "sm-uid", "app");
+  PodAttribution a = AttributePods(Ptrs(jobs), Ptrs(pods), "sm-uid", "app");
   ASSERT_EQ(a.pods_by_job_uid.size(), 1u);
   ASSERT_EQ(a.pods_by_job_uid["job-uid-1"].size(), 1u);
   EXPECT_EQ(a.pods_by_job_uid["job-uid-1"][0]["metadata"]["name"], "app-1-real");
-  EXPECT_EQ(a.foreign_pods,
-            (std::vector<std::string>{"forged", "forged-ref", "other-pod"}));
+  EXPECT_EQ(a.foreign_pods, (std::vector<std::string>{"forged", "forged-ref", "other-pod"}));
   EXPECT_TRUE(a.live_runner_pods.empty());
 }
 
@@ -61,7 +66,7 @@ TEST(PodAttributionTest, LiveRunnerPodsCountWithoutTheirJob) {
   std::vector<json> pods = {ControlledBy(Pod("orphan", "app-1", "Running"), "gone-uid"),
                             Pod("pending", "app-2", "Pending"),
                             ControlledBy(Pod("done", "app-1", "Succeeded"), "gone-uid")};
-  PodAttribution a = AttributePods({}, pods, "sm-uid", "app");
+  PodAttribution a = AttributePods({}, Ptrs(pods), "sm-uid", "app");
   EXPECT_EQ(a.live_runner_pods, (std::vector<std::string>{"orphan", "pending"}));
   EXPECT_EQ(a.foreign_pods, (std::vector<std::string>{"done"}));
 }
@@ -77,7 +82,7 @@ TEST(PodAttributionTest, HostileObjectsNeverThrow) {
                                   {"labels", {{"schemagate.dev/migration", 1}}}}},
                                 {"status", 2}}};
   PodAttribution a;
-  EXPECT_NO_THROW(a = AttributePods(odd, odd, "sm-uid", "app"));
+  EXPECT_NO_THROW(a = AttributePods(Ptrs(odd), Ptrs(odd), "sm-uid", "app"));
   EXPECT_TRUE(a.pods_by_job_uid.empty());
   EXPECT_NO_THROW(OwnedBy(json{{"metadata", {{"ownerReferences", {{{"uid", 1}}}}}}}, "x"));
 }
