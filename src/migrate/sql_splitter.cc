@@ -12,6 +12,7 @@ bool IsIdentStart(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsIdentChar(char c) {
   return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$';
 }
@@ -85,15 +86,18 @@ class Splitter {
       } else if (c == '/' && next == '*') {
         SG_RETURN_IF_ERROR(SkipBlockComment());
       } else if (c == '\'') {
-        bool backslash = pos_ > 0 && (sql_[pos_ - 1] == 'E' || sql_[pos_ - 1] == 'e') &&
-                         (pos_ < 2 || !IsIdentChar(sql_[pos_ - 2]));
-        SG_RETURN_IF_ERROR(SkipQuoted('\'', backslash, "string literal"));
+        // E'...': the word just before the quote is a lone E.
+        SG_RETURN_IF_ERROR(SkipQuoted('\'', e_prefix_at_ == pos_, "string literal"));
       } else if (c == '"') {
         SG_RETURN_IF_ERROR(SkipQuoted('"', false, "quoted identifier"));
-      } else if (c == '$' && (pos_ == 0 || !IsIdentChar(sql_[pos_ - 1])) && TryDollarQuote()) {
+      } else if (c == '$' && TryDollarQuote()) {
+        // Never inside an identifier (Word() takes its '$'s), so after a
+        // number or another quote's close it opens one, as in psql.
         SG_RETURN_IF_ERROR(SkipDollarQuoted());
       } else if (IsIdentStart(c)) {
         Word();
+      } else if (IsDigit(c) || (c == '.' && IsDigit(next))) {
+        Number();
       } else if (c == '(') {
         ++paren_depth_;
         ++pos_;
@@ -134,6 +138,7 @@ class Splitter {
   void Word() {
     size_t b = pos_;
     while (pos_ < sql_.size() && IsIdentChar(sql_[pos_])) ++pos_;
+    if (pos_ - b == 1 && (sql_[b] == 'E' || sql_[b] == 'e')) e_prefix_at_ = pos_;
     std::string w = Lower(sql_.substr(b, pos_ - b));
     if (words_ < head_.size() &&
         (w == "create" || w == "or" || w == "replace" || w == "function" || w == "procedure")) {
@@ -151,6 +156,24 @@ class Splitter {
       ++atomic_depth_;
     } else if (w == "end" && atomic_depth_ > 0) {
       --atomic_depth_;
+    }
+  }
+
+  // A numeric literal as psql's lexer (15) reads one: digits, maybe a
+  // decimal point, and an identifier right after them is trailing junk of
+  // the same token (`1e3$$` is one token, so is `9E`: no E'' string after
+  // it). A '$' right after the number opens a dollar quote: `7$$;$$`.
+  void Number() {
+    auto digits = [&] {
+      while (pos_ < sql_.size() && IsDigit(sql_[pos_])) ++pos_;
+    };
+    digits();
+    if (pos_ < sql_.size() && sql_[pos_] == '.' && sql_.compare(pos_, 2, "..") != 0) {
+      ++pos_;
+      digits();
+    }
+    if (pos_ < sql_.size() && IsIdentStart(sql_[pos_])) {
+      while (pos_ < sql_.size() && IsIdentChar(sql_[pos_])) ++pos_;
     }
   }
 
@@ -235,6 +258,7 @@ class Splitter {
   std::array<char, 4> head_{};
   size_t words_ = 0;
   std::string tag_;
+  size_t e_prefix_at_ = std::string_view::npos;  // just after a lone E word
   std::vector<Statement> out_;
 };
 

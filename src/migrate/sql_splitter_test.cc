@@ -42,6 +42,26 @@ TEST(SqlSplitterTest, IdentifierWithDollarIsNotAQuote) {
   EXPECT_EQ(Texts("SELECT a$b$c FROM t; SELECT 2").size(), 2u);
 }
 
+// Numbers as psql 15 lexes them (seen with log_statement = all, and kept
+// so by tests/pg/splitter_psql_test.cc): a '$' right after a number or a
+// parameter opens a dollar quote, an identifier right after a number is
+// junk of the same token, and a dollar quote may follow another's close.
+TEST(SqlSplitterTest, NumbersBeforeDollarQuotesAndQuotes) {
+  EXPECT_EQ(Texts("SELECT 7$$;$$; SELECT 2"),
+            (std::vector<std::string>{"SELECT 7$$;$$", "SELECT 2"}));
+  EXPECT_EQ(Texts("SELECT $1$$;$$; SELECT 1.5$$;$$"),
+            (std::vector<std::string>{"SELECT $1$$;$$", "SELECT 1.5$$;$$"}));
+  EXPECT_EQ(Texts("SELECT 1e3$$; SELECT 2"),
+            (std::vector<std::string>{"SELECT 1e3$$", "SELECT 2"}));
+  // 9E is one token, so the quote after it opens a standard string.
+  EXPECT_EQ(Texts("SELECT 9E'\\'';'; SELECT 2"),
+            (std::vector<std::string>{"SELECT 9E'\\'';'", "SELECT 2"}));
+  EXPECT_EQ(Texts("SELECT E'\\';'; SELECT 2"),
+            (std::vector<std::string>{"SELECT E'\\';'", "SELECT 2"}));
+  EXPECT_EQ(Texts("SELECT $a$;$a$$b$;$b$; SELECT 2"),
+            (std::vector<std::string>{"SELECT $a$;$a$$b$;$b$", "SELECT 2"}));
+}
+
 TEST(SqlSplitterTest, BeginAtomicBodies) {
   auto t = Texts(
       "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a; "

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,11 +71,16 @@ Account ServerAccount() {
 
 // Forks and execs argv as the server account; stdout/stderr to `log`.
 pid_t SpawnAs(const Account& who, const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     setsid();  // keep terminal signals meant for the test away from the server
     if (who.drop && (setgid(who.gid) != 0 || setuid(who.uid) != 0)) _exit(126);
+    // After setuid, which clears it. The signal comes when the thread that
+    // forked ends: servers are started from the test's main thread (SetUp).
+    prctl(PR_SET_PDEATHSIG, SIGINT);
+    if (getppid() != parent) _exit(125);  // the test already died
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
@@ -98,7 +104,7 @@ std::string Slurp(const std::string& path) {
 
 }  // namespace
 
-std::unique_ptr<PgServer> PgServer::Start() {
+std::unique_ptr<PgServer> PgServer::Start(const Options& options) {
   std::unique_ptr<PgServer> s(new PgServer());
   s->bindir_ = FindBindir();
   char tmpl[] = "/tmp/sg-pg-XXXXXX";
@@ -132,13 +138,32 @@ std::unique_ptr<PgServer> PgServer::Start() {
 
   for (int attempt = 0; attempt < 5; ++attempt) {
     s->port_ = FreePort();
-    s->pid_ =
-        SpawnAs(who,
-                {s->bindir_ + "/postgres", "-D", s->dir_ + "/data", "-p", std::to_string(s->port_),
-                 "-k", s->dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                 "synchronous_commit=off", "-c", "full_page_writes=off", "-c",
-                 "max_connections=200", "-c", "log_min_messages=warning", "-c", "log_line_prefix=%a|"},
-                log);
+    std::vector<std::string> argv = {s->bindir_ + "/postgres",
+                                     "-D",
+                                     s->dir_ + "/data",
+                                     "-p",
+                                     std::to_string(s->port_),
+                                     "-k",
+                                     s->dir_,
+                                     "-c",
+                                     "listen_addresses=127.0.0.1",
+                                     "-c",
+                                     "fsync=off",
+                                     "-c",
+                                     "synchronous_commit=off",
+                                     "-c",
+                                     "full_page_writes=off",
+                                     "-c",
+                                     "max_connections=200",
+                                     "-c",
+                                     "log_min_messages=warning",
+                                     "-c",
+                                     "log_line_prefix=%a|"};
+    for (const auto& setting : options.settings) {
+      argv.push_back("-c");
+      argv.push_back(setting);
+    }
+    s->pid_ = SpawnAs(who, argv, log);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       if (waitpid(s->pid_, &status, WNOHANG) == s->pid_) {

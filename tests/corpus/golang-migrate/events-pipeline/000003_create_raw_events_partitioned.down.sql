@@ -1,0 +1,2 @@
+-- Dropping the parent drops its partitions and partitioned indexes.
+DROP TABLE events.raw_events;

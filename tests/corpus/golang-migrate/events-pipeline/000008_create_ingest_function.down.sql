@@ -1,0 +1,1 @@
+DROP FUNCTION events.ingest_line(integer, text);

@@ -1,0 +1,1 @@
+DROP MATERIALIZED VIEW events.hourly_event_counts;

@@ -1,0 +1,1 @@
+DROP FUNCTION events.ensure_month_partition(date);

@@ -1,0 +1,3 @@
+DROP PROCEDURE ledger.archive_entries(timestamptz);
+DROP PROCEDURE ledger.post_transfer(bigint, bigint, numeric, text);
+DROP TABLE ledger.journal_entries_archive;

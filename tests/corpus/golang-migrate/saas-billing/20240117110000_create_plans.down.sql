@@ -1,0 +1,2 @@
+-- The seed rows go with the table.
+DROP TABLE plans;

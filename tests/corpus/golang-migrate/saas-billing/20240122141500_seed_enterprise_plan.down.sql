@@ -1,0 +1,1 @@
+DELETE FROM plans WHERE id = 4 AND code = 'enterprise-annual';

@@ -1,0 +1,6 @@
+BEGIN;
+
+DROP TABLE customers;
+DROP EXTENSION IF EXISTS pgcrypto;
+
+COMMIT;

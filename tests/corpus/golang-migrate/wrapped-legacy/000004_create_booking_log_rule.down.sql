@@ -1,0 +1,7 @@
+START TRANSACTION;
+
+DROP RULE bookings_log_insert ON bookings;
+DROP TABLE booking_notifications;
+DROP TABLE booking_log;
+
+COMMIT;

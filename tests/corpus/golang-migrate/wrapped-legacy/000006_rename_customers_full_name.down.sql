@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE customers RENAME COLUMN display_name TO full_name;
+COMMIT;
