@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE service_settings DROP COLUMN updated_by;
+COMMIT;

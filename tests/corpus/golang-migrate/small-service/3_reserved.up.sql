@@ -1,0 +1,3 @@
+-- Reserved for a change that was reverted before release: an empty wrapper.
+BEGIN;
+COMMIT;
