@@ -184,7 +184,12 @@ type Controller struct {
 	stopped  bool // SIGSTOPped
 	Crashes  []string
 	Restarts int
-	done     chan struct{}
+	// Exits after losing leadership: by design (as controller-runtime's
+	// managers do), the pod's restart policy brings it back; so does the
+	// suite, playing the kubelet.
+	LostLeadership int
+	OnExit         func() // called after an exit the suite did not cause
+	done           chan struct{}
 }
 
 // Start starts the replica unless it runs already (two heals of one fault
@@ -216,11 +221,21 @@ func (c *Controller) Start(image string) error {
 		err := cmd.Wait()
 		log.Close()
 		c.mu.Lock()
-		if !c.expected && c.cmd == cmd {
-			c.Crashes = append(c.Crashes, fmt.Sprintf("%s exited by itself: %v", c.Name, err))
+		unexpected := !c.expected && c.cmd == cmd
+		if unexpected {
+			if strings.Contains(tail(readFile(c.LogPath), 3), "lost leadership") {
+				c.LostLeadership++
+			} else {
+				c.Crashes = append(c.Crashes, fmt.Sprintf("crash: %s exited by itself (%v); its log ends: %s",
+					c.Name, err, tail(readFile(c.LogPath), 3)))
+			}
 		}
+		onExit := c.OnExit
 		c.mu.Unlock()
 		close(done)
+		if unexpected && onExit != nil {
+			onExit()
+		}
 	}()
 	return nil
 }

@@ -59,7 +59,7 @@ var faultKinds = []faultKind{
 	{"pg-restart", 2, (*Injector).restartPostgres},
 	{"lease-delete", 6, (*Injector).deleteLease},
 	{"job-delete", 4, func(f *Injector) (string, bool) { return f.deleteJob(metav1.DeletePropagationBackground) }},
-	{"job-delete-orphan", 4, func(f *Injector) (string, bool) { return f.deleteJob(metav1.DeletePropagationOrphan) }},
+	{"job-delete-orphan", 5, func(f *Injector) (string, bool) { return f.deleteJob(metav1.DeletePropagationOrphan) }},
 	{"sm-recreate", 2, (*Injector).recreateSM},
 }
 
@@ -358,8 +358,11 @@ func (f *Injector) recreateSM() (string, bool) {
 	}
 	f.heal(0, func() {
 		// Deleted once the controller has let go (its finalizer); then the
-		// same object again, as a GitOps tool would re-apply it.
-		deadline := time.Now().Add(5 * time.Minute)
+		// same object again, as a GitOps tool would re-apply it. The wait is
+		// bounded only by the convergence bound: a deletion that never ends
+		// shows there as a SchemaMigration that is not Ready.
+		deleted := time.Now()
+		deadline := deleted.Add(15 * time.Minute)
 		for time.Now().Before(deadline) {
 			_, err := f.s.dyn.Resource(smGVR).Namespace(workNS).Get(context.Background(), name, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
@@ -367,6 +370,7 @@ func (f *Injector) recreateSM() (string, bool) {
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
+		f.s.logf("sm-recreate: %s was gone %s after its deletion", name, time.Since(deleted).Round(100*time.Millisecond))
 		for time.Now().Before(deadline) {
 			err := f.s.work.CreateSM(context.Background(), f.s.work.SetOf(name), name)
 			if err == nil || apierrors.IsAlreadyExists(err) {

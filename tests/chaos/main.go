@@ -162,11 +162,18 @@ func (s *Suite) run(seed int64, faults int, minutes float64, databases int, conv
 			Metrics: fmt.Sprintf("http://127.0.0.1:%d", port),
 			args: []string{"--kubeconfig", kc, "--namespace", operatorNS, "--namespaces", workNS,
 				"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port), "--recheck-interval", "90s"}}
+		c.OnExit = func() {
+			time.Sleep(2 * time.Second) // the kubelet's restart, without its back-off
+			s.startController(c, s.image)
+		}
 		s.ctls = append(s.ctls, c)
 		s.startController(c, s.image)
 	}
 	defer func() {
 		for _, c := range s.ctls {
+			c.mu.Lock()
+			c.OnExit = nil
+			c.mu.Unlock()
 			c.Signal(syscall.SIGKILL)
 			c.WaitExit(10 * time.Second)
 		}
@@ -199,17 +206,22 @@ func (s *Suite) run(seed int64, faults int, minutes float64, databases int, conv
 			}
 		}
 	}()
+	// Faults at times drawn up front (exponential gaps, so the run lasts
+	// about --minutes even when a kind waits for a target).
 	mean := time.Duration(minutes * 60 / float64(faults) * float64(time.Second))
 	injected := 0
+	next := time.Now()
 	for injected < faults {
 		gap := time.Duration(inj.rng.ExpFloat64() * float64(mean))
-		if gap < 200*time.Millisecond {
-			gap = 200 * time.Millisecond
-		}
 		if gap > 3*mean {
 			gap = 3 * mean
 		}
-		time.Sleep(gap)
+		next = next.Add(gap)
+		if wait := time.Until(next); wait > 0 {
+			time.Sleep(wait)
+		} else {
+			time.Sleep(200 * time.Millisecond)
+		}
 		kind, target := inj.Inject()
 		if kind == "" {
 			continue
@@ -273,11 +285,14 @@ func (s *Suite) report(inj *Injector, times []time.Duration, healed time.Time, s
 		fmt.Printf("chaos: convergence after the last fault healed: p50 %s, p99 %s, max %s over %d SchemaMigrations\n",
 			p(0.5).Round(100*time.Millisecond), p(0.99).Round(100*time.Millisecond), times[len(times)-1].Round(100*time.Millisecond), len(times))
 	}
-	restarts := 0
+	restarts, lost := 0, 0
 	for _, c := range s.ctls {
+		c.mu.Lock()
 		restarts += c.Restarts - 1
+		lost += c.LostLeadership
+		c.mu.Unlock()
 	}
-	fmt.Printf("chaos: %d repairs of interrupted no-transaction migrations, %d controller restarts, %d session samples (at most %d runner sessions on one database at once)\n",
-		len(inj.Repairs), restarts, sampler.Samples, sampler.MaxAtOnce)
+	fmt.Printf("chaos: %d repairs of interrupted no-transaction migrations, %d controller restarts (%d after an exit on lost leadership), %d session samples (at most %d runner sessions on one database at once)\n",
+		len(inj.Repairs), restarts, lost, sampler.Samples, sampler.MaxAtOnce)
 	fmt.Printf("chaos: total %s\n", time.Since(s.start).Round(time.Second))
 }

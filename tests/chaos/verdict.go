@@ -91,6 +91,7 @@ func (s *Suite) converge(timeout time.Duration, inj *Injector) ([]time.Duration,
 			return out, nil
 		}
 		if time.Now().After(deadline) {
+			s.dumpState()
 			var missing []string
 			for _, name := range s.work.AllSMs() {
 				if _, ok := first[name]; !ok {
@@ -255,4 +256,17 @@ func (s *Suite) scanSecrets() []string {
 	}
 	s.logf("secrets: searched %d bytes in %d places", searched, len(places))
 	return v
+}
+
+// dumpState keeps the API objects that explain a failed convergence (pods,
+// Jobs, Leases, SchemaMigrations, Events) in the state directory.
+func (s *Suite) dumpState() {
+	kubectl := filepath.Join(filepath.Dir(s.clusterBin()), "kubectl")
+	for _, what := range []struct{ ns, kinds string }{
+		{workNS, "schemamigrations.schemagate.dev,jobs,pods,events"}, {operatorNS, "leases"},
+	} {
+		out, _ := exec.Command(kubectl, "--kubeconfig", s.cluster.Kubeconfig(), "-n", what.ns, "get", what.kinds, "-o", "yaml").CombinedOutput()
+		os.WriteFile(filepath.Join(s.runDir, "objects-"+what.ns+".yaml"), out, 0o644)
+	}
+	s.logf("convergence failed: API objects kept in %s/objects-*.yaml", s.runDir)
 }
