@@ -416,8 +416,9 @@ func (w *podWorker) sync(ctx context.Context) {
 	}
 	if w.terminal != "" {
 		w.killAll(ctx, 0, "")
-		w.writeStatus(ctx)
-		w.quiet = w.written != nil
+		// Quiet only once the terminal status is in the API server: an
+		// earlier status written before the container ended does not count.
+		w.quiet = w.writeStatus(ctx)
 		return
 	}
 	if ads := pod.Spec.ActiveDeadlineSeconds; ads != nil && time.Since(w.startTime) >= time.Duration(*ads)*time.Second {

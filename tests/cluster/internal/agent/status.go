@@ -216,34 +216,38 @@ func merge(cur *v1.PodStatus, next v1.PodStatus) v1.PodStatus {
 }
 
 // writeStatus publishes the computed status when it differs from what the
-// API server holds; it never moves a terminal pod back.
-func (w *podWorker) writeStatus(ctx context.Context) {
+// API server holds; it never moves a terminal pod back. It reports whether
+// the API server now holds it: false when a request failed (the API server
+// down, say), so the caller tries again on its next pass, as the kubelet's
+// status manager does, instead of leaving a pod Running whose container is
+// long gone.
+func (w *podWorker) writeStatus(ctx context.Context) bool {
 	next := w.computeStatus()
 	if w.written != nil && equality.Semantic.DeepEqual(*w.written, next) {
-		return
+		return true
 	}
 	pods := w.a.client.CoreV1().Pods(w.pod.Namespace)
 	for i := 0; i < 5; i++ {
 		cur, err := pods.Get(ctx, w.pod.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			return
+			return true
 		}
 		if err != nil {
 			klog.Warningf("pod %s/%s: get: %v", w.pod.Namespace, w.pod.Name, err)
-			return
+			return false
 		}
 		if cur.UID != w.uid {
-			return
+			return true
 		}
 		if (cur.Status.Phase == v1.PodSucceeded || cur.Status.Phase == v1.PodFailed) && next.Phase != cur.Status.Phase {
 			w.terminal = cur.Status.Phase
 			w.written = &next
-			return
+			return true
 		}
 		merged := merge(&cur.Status, next)
 		if equality.Semantic.DeepEqual(cur.Status, merged) {
 			w.written = &next
-			return
+			return true
 		}
 		cur.Status = merged
 		if _, err := pods.UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err != nil {
@@ -252,10 +256,12 @@ func (w *podWorker) writeStatus(ctx context.Context) {
 			}
 			if !apierrors.IsNotFound(err) {
 				klog.Warningf("pod %s/%s: update status: %v", w.pod.Namespace, w.pod.Name, err)
+				return false
 			}
-			return
+			return true
 		}
 		w.written = &next
-		return
+		return true
 	}
+	return false // conflicts all along: next pass
 }
