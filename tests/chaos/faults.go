@@ -353,7 +353,13 @@ func (f *Injector) recreateSM() (string, bool) {
 	name := sms[f.intn(len(sms))]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := f.s.dyn.Resource(smGVR).Namespace(workNS).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+	obj, err := f.s.dyn.Resource(smGVR).Namespace(workNS).Get(ctx, name, metav1.GetOptions{})
+	if err != nil || obj.GetDeletionTimestamp() != nil {
+		return "", false // gone or going already (another sm-recreate)
+	}
+	uid := obj.GetUID()
+	if err := f.s.dyn.Resource(smGVR).Namespace(workNS).Delete(ctx, name, metav1.DeleteOptions{
+		Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
 		return "", false
 	}
 	f.heal(0, func() {
@@ -364,9 +370,9 @@ func (f *Injector) recreateSM() (string, bool) {
 		deleted := time.Now()
 		deadline := deleted.Add(15 * time.Minute)
 		for time.Now().Before(deadline) {
-			_, err := f.s.dyn.Resource(smGVR).Namespace(workNS).Get(context.Background(), name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				break
+			cur, err := f.s.dyn.Resource(smGVR).Namespace(workNS).Get(context.Background(), name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) || (err == nil && cur.GetUID() != uid) {
+				break // gone (or already re-created by someone else)
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
