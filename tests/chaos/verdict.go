@@ -114,6 +114,14 @@ func (s *Suite) repair(inj *Injector, set *MigrationSet) {
 		return
 	}
 	defer db.Close()
+	// A human looks before repairing: a `running` record of a runner that
+	// is at work now (a retry already started) is not a dead run's mark.
+	var busy int
+	db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = $1
+		AND application_name LIKE 'schemagate %'`, set.DB).Scan(&busy)
+	if busy > 0 {
+		return
+	}
 	rows, _ := readTracking(db, set.Table)
 	var stuck []string
 	for _, r := range rows {
