@@ -19,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -152,20 +153,16 @@ class SplitterPsqlTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = PgServer::Start(PgServer::Options{{
-                                  "log_statement=all",
-                                  "logging_collector=on",
-                                  "log_destination=jsonlog",
-                                  "log_directory=log",
-                                  "log_filename=statements.log",  // written as statements.json
-                                  "log_rotation_size=0",
-                                  "log_rotation_age=0",
-                              }})
-                  .release();
+        "log_statement=all",
+        "logging_collector=on",
+        "log_destination=jsonlog",
+        "log_directory=log",
+        "log_filename=statements.log",  // written as statements.json
+        "log_rotation_size=0",
+        "log_rotation_age=0",
+    }});
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void TearDownTestSuite() { server_.reset(); }
 
   // Runs the script through psql under application_name `tag`.
   void RunPsql(const std::string& url, const fs::path& file, const std::string& tag) {
@@ -212,10 +209,10 @@ class SplitterPsqlTest : public ::testing::Test {
     return out;
   }
 
-  static PgServer* server_;
+  static std::unique_ptr<PgServer> server_;
 };
 
-PgServer* SplitterPsqlTest::server_ = nullptr;
+std::unique_ptr<PgServer> SplitterPsqlTest::server_;
 
 std::string Show(const std::vector<std::string>& statements) {
   std::string out;
